@@ -1,0 +1,119 @@
+"""The one place that wires crewclock's core together from settings."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from core.catalog import JobCatalog
+from core.domain.rules import day_number
+from core.hot.store import HotStore
+from core.schedule.scheduler import build_scheduler
+from core.service import TimeEntryService
+from core.settings import Settings
+from core.sql.store import SqlStore, make_engine
+from core.sync.engine import RetryPolicy, SyncEngine
+from core.sync.ports import Sink
+from core.sync.postgres_sink import PostgresSink
+
+log = logging.getLogger(__name__)
+_embedded_lock = threading.Lock()
+_embedded_server: Any = None
+
+
+def redis_client(settings: Settings) -> redis.Redis:
+    """A client for REDIS_URL, or an in-process fakeredis shared by this process."""
+    if settings.redis_url:
+        return redis.Redis.from_url(
+            settings.redis_url, socket_timeout=5, socket_connect_timeout=3, health_check_interval=30
+        )
+    global _embedded_server
+    import fakeredis
+
+    with _embedded_lock:
+        if _embedded_server is None:
+            log.warning(
+                "REDIS_URL is not set: using an in-process Redis (fakeredis). Fine for trying crewclock; "
+                "for a crew set REDIS_URL so pending entries survive a restart."
+            )
+            _embedded_server = fakeredis.FakeServer()
+    return fakeredis.FakeRedis(server=_embedded_server)
+
+
+def build_zoho_sink(settings: Settings, sql: SqlStore) -> Sink | None:
+    """The Zoho sink for ZOHO_MODE, or None when it is off."""
+    if settings.zoho_mode == "off":
+        return None
+    from core.zoho.factory import build_zoho_sink as build
+
+    return build(settings, sql)
+
+
+@dataclass
+class Services:
+    """Everything the edges (Slack, console, CLI) use, built once."""
+
+    settings: Settings
+    redis: redis.Redis
+    hot: HotStore
+    sql: SqlStore
+    sync: SyncEngine
+    entries: TimeEntryService
+    jobs: JobCatalog
+    scheduler: BackgroundScheduler
+    extra_closers: list[Any] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Start background work: the retry scheduler (which also sweeps at once)."""
+        self.hot.mark_watermark(day_number(datetime.now(UTC).date()))
+        if not self.scheduler.running:
+            self.scheduler.start()
+
+    def stop(self) -> None:
+        """Drain the sync pool within the deadline; what is left stays pending for next time."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        left = self.sync.shutdown(self.settings.shutdown_deadline_s)
+        if left:
+            log.warning("%d sync attempts still running at shutdown; their entries stay pending", left)
+        for close in self.extra_closers:
+            close()
+
+
+def build_services(settings: Settings, *, redis_override: redis.Redis | None = None) -> Services:
+    client = redis_override or redis_client(settings)
+    hot = HotStore(client)
+    sql = SqlStore(make_engine(settings.sqlalchemy_url))
+    if settings.auto_migrate or not settings.database_url:
+        sql.migrate()  # the embedded SQLite file is ours to keep current
+    sinks: list[Sink] = [PostgresSink(sql, max_batch=max(settings.sync_batch_size, 1))]
+    zoho = build_zoho_sink(settings, sql)
+    if zoho is not None:
+        sinks.append(zoho)
+    engine = SyncEngine(
+        hot,
+        sinks,
+        policy=RetryPolicy(settings.sync_max_attempts, settings.sync_backoff_base_s, settings.sync_backoff_cap_s),
+        workers=settings.sync_workers,
+        lease_s=settings.sync_lease_s,
+        batch_size=settings.sync_batch_size,
+        cache_days=settings.entry_cache_days,
+    )
+    entries = TimeEntryService(
+        hot,
+        sql,
+        engine,
+        default_zone=settings.zone,
+        cache_days=settings.entry_cache_days,
+        max_backdate_days=settings.max_backdate_days,
+        week_start=settings.week_start,
+        zoho_enabled=zoho is not None,
+    )
+    scheduler = build_scheduler(engine, hot, interval_s=settings.sync_retry_interval_s)
+    return Services(settings, client, hot, sql, engine, entries, JobCatalog(sql, client), scheduler)

@@ -1,0 +1,258 @@
+"""The Redis hot tier: every acknowledged entry, the pending and dead-letter indexes.
+
+Key layout (see README, "Redis layout"):
+  e:{id}             the entry, compact JSON array; no TTL until every sink holds it
+  u:{team}:{user}    the user's date index, score = work date as a day number
+  q:pending          ids some sink still owes, score = when the next attempt is due
+  q:dead             ids a sink gave up on, score = when; admins list and retry them
+  l:{id}             the lease of the worker pushing that entry now
+  i:{intent}         a request's idempotency key -> the entry id it created
+  hot:since          the first day this Redis has seen every entry of (day number)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import redis
+
+from core.domain.entry import TimeEntry
+from core.domain.rules import day_number
+from core.hot import codec
+
+PENDING_KEY = "q:pending"
+DEAD_KEY = "q:dead"
+WATERMARK_KEY = "hot:since"
+INTENT_TTL_S = 24 * 3600
+
+
+class StorageUnavailable(RuntimeError):
+    """Redis did not take the write: the entry is NOT saved and the user must be told."""
+
+
+class EntryNotFound(LookupError):
+    pass
+
+
+class PermissionDenied(PermissionError):
+    pass
+
+
+class OverlapError(ValueError):
+    def __init__(self, other: TimeEntry) -> None:
+        super().__init__(f"overlaps entry {other.id}")
+        self.other = other
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    entry: TimeEntry
+    created: bool  # False: this intent was recorded before; nothing new was written
+
+
+def _load_script(client: redis.Redis, name: str) -> Any:
+    source = resources.files("core.hot").joinpath("lua", f"{name}.lua").read_text(encoding="utf-8")
+    return client.register_script(source)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _pairs(flat: Sequence[Any]) -> list[TimeEntry]:
+    return [codec.decode(_text(flat[i]), flat[i + 1]) for i in range(0, len(flat), 2)]
+
+
+def user_index_key(team_id: str, user_id: str) -> str:
+    return f"u:{team_id}:{user_id}"
+
+
+class HotStore:
+    """Every Redis operation crewclock makes; each public method is one round trip."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+        self._record = _load_script(client, "record")
+        self._claim = _load_script(client, "claim")
+        self._mark_inflight = _load_script(client, "mark_inflight")
+        self._settle = _load_script(client, "settle")
+        self._read_index = _load_script(client, "read_index")
+        self._retry_dead = _load_script(client, "retry_dead")
+
+    # -- writes on the request path ------------------------------------------------
+
+    def write(
+        self,
+        mode: str,
+        entry: TimeEntry,
+        *,
+        actor_team: str,
+        actor_user: str,
+        privileged: bool,
+        intent: str | None,
+        now: float | None = None,
+    ) -> WriteResult:
+        """Create, edit or delete ``entry`` atomically (overlap check, indexes, idempotency).
+
+        Raises:
+            StorageUnavailable: Redis refused or could not be reached; nothing was saved.
+            EntryNotFound, PermissionDenied, OverlapError: the write was refused.
+        """
+        args = [
+            mode,
+            entry.id,
+            codec.encode(entry),
+            actor_team,
+            actor_user,
+            "1" if privileged else "0",
+            intent or "",
+            INTENT_TTL_S,
+            time.time() if now is None else now,
+        ]
+        try:
+            reply = self._record(args=args)
+        except redis.RedisError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        status = _text(reply[0])
+        if status == "ok":
+            return WriteResult(codec.decode(entry.id, reply[1]), created=True)
+        if status == "dup":
+            entry_id = _text(reply[1])
+            if not reply[2]:
+                raise EntryNotFound(entry_id)
+            return WriteResult(codec.decode(entry_id, reply[2]), created=False)
+        if status == "overlap":
+            raise OverlapError(codec.decode(_text(reply[1]), reply[2]))
+        if status == "missing":
+            raise EntryNotFound(entry.id)
+        raise PermissionDenied(entry.id)
+
+    def restore(self, entry: TimeEntry, *, cache_days: int, now: float) -> None:
+        """Put a saved (Postgres) entry back in the hot tier, e.g. before editing an old one."""
+        expire_at = max(int((day_number(entry.work_date) + cache_days + 2) * 86400), int(now) + 3600)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(f"e:{entry.id}", codec.encode(entry), nx=True, exat=expire_at)
+        pipe.zadd(
+            user_index_key(entry.slack_team_id, entry.slack_user_id),
+            {entry.id: day_number(entry.work_date)},
+        )
+        pipe.execute()
+
+    # -- reads ----------------------------------------------------------------------
+
+    def get(self, entry_id: str) -> TimeEntry | None:
+        raw = self.redis.get(f"e:{entry_id}")
+        return None if raw is None else codec.decode(entry_id, raw)
+
+    def get_many(self, entry_ids: Sequence[str]) -> list[TimeEntry]:
+        if not entry_ids:
+            return []
+        raws = self.redis.mget([f"e:{i}" for i in entry_ids])
+        return [codec.decode(i, raw) for i, raw in zip(entry_ids, raws, strict=True) if raw is not None]
+
+    def user_entries(self, team_id: str, user_id: str, first_day: int, last_day: int) -> list[TimeEntry]:
+        """The user's entries (tombstones included) with work dates in the range, newest first."""
+        flat = self._read_index(keys=[user_index_key(team_id, user_id)], args=[first_day, last_day])
+        return _pairs(flat)
+
+    def watermark(self) -> int | None:
+        """The first day number this Redis holds completely, or None if never marked."""
+        raw = self.redis.get(WATERMARK_KEY)
+        return None if raw is None else int(raw)
+
+    def mark_watermark(self, day: int) -> int:
+        """Mark ``day`` as the watermark unless one exists (a fresh or wiped Redis)."""
+        self.redis.set(WATERMARK_KEY, day, nx=True)
+        return int(self.redis.get(WATERMARK_KEY) or day)
+
+    def _scored(self, key: str, limit: int) -> list[tuple[str, float]]:
+        rows: list[Any] = self.redis.zrange(key, 0, limit - 1, withscores=True)
+        return [(_text(member), float(score)) for member, score in rows]
+
+    def pending_ids(self, limit: int = 1000) -> list[tuple[str, float]]:
+        """(id, due time) of entries some sink still owes, soonest first."""
+        return self._scored(PENDING_KEY, limit)
+
+    def dead_ids(self, limit: int = 1000) -> list[tuple[str, float]]:
+        """(id, when) of dead-lettered entries, oldest first."""
+        return self._scored(DEAD_KEY, limit)
+
+    def counts(self) -> tuple[int, int]:
+        """(pending, dead) index sizes."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zcard(PENDING_KEY)
+        pipe.zcard(DEAD_KEY)
+        pending, dead = pipe.execute()
+        return int(pending), int(dead)
+
+    def pending_overlay(self, limit: int = 10000) -> list[TimeEntry]:
+        """Entries some sink still owes (pending or dead), for reads Postgres answers."""
+        ids = [i for i, _ in self.pending_ids(limit)] + [i for i, _ in self.dead_ids(limit)]
+        return self.get_many(list(dict.fromkeys(ids)))
+
+    # -- the sync engine's side -----------------------------------------------------
+
+    def claim_due(
+        self, *, token: str, lease_s: float, limit: int, now: float, due_before: float | None = None
+    ) -> list[TimeEntry]:
+        """Lease up to ``limit`` entries due by ``due_before`` (default: now), soonest first."""
+        due = now if due_before is None else due_before
+        flat = self._claim(
+            args=[
+                "due",
+                now,
+                int(lease_s * 1000),
+                token,
+                limit,
+                "+inf" if due == float("inf") else due,
+            ]
+        )
+        return _pairs(flat)
+
+    def claim_ids(self, ids: Iterable[str], *, token: str, lease_s: float, now: float) -> list[TimeEntry]:
+        flat = self._claim(args=["ids", now, int(lease_s * 1000), token, 0, 0, *ids])
+        return _pairs(flat)
+
+    def mark_inflight(self, slot: int, versions: Sequence[tuple[str, int]], *, token: str) -> set[str]:
+        """Note the versions about to be pushed; returns the ids whose lease we still hold."""
+        args: list[Any] = [token, slot]
+        for entry_id, version in versions:
+            args += [entry_id, version]
+        return {_text(i) for i in self._mark_inflight(args=args)}
+
+    def settle(
+        self,
+        outcomes: Sequence[tuple[str, int, dict[int, list[Any]]]],
+        *,
+        token: str,
+        now: float,
+        cache_days: int,
+        today_day: int,
+    ) -> dict[str, str]:
+        """Store new sink states; returns id -> "synced" | "pending" | "dead" | "lost"."""
+        if not outcomes:
+            return {}
+        items = [
+            json.dumps(
+                {"id": i, "v": v, "s": {str(k): s for k, s in states.items()}},
+                separators=(",", ":"),
+            )
+            for i, v, states in outcomes
+        ]
+        reply = self._settle(args=[token, now, cache_days, today_day, *items])
+        out: dict[str, str] = {}
+        for item in reply:
+            where, _, entry_id = _text(item).partition(":")
+            out[entry_id] = where
+        return out
+
+    def retry_dead(self, entry_id: str, now: float | None = None) -> bool:
+        return bool(self._retry_dead(args=[entry_id, time.time() if now is None else now]))
+
+    def ping(self) -> bool:
+        return bool(self.redis.ping())

@@ -1,0 +1,44 @@
+"""Background jobs on APScheduler 3.11: the retry sweep, and whatever the edge adds."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from core.domain.rules import day_number
+from core.hot.store import HotStore
+from core.sync.engine import SyncEngine
+
+log = logging.getLogger(__name__)
+
+
+def sweep_job(engine: SyncEngine, hot: HotStore) -> Callable[[], None]:
+    """The retry job: re-mark the hot watermark if Redis was wiped, then sweep what is due."""
+
+    def run() -> None:
+        try:
+            hot.mark_watermark(day_number(datetime.now(UTC).date()))
+            report = engine.sweep_all()
+            if report.claimed:
+                log.info(
+                    "retry sweep: %d claimed, %d synced, %d pending, %d dead",
+                    report.claimed,
+                    report.synced,
+                    report.pending,
+                    report.dead,
+                )
+        except Exception:  # the next run tries again; never let the scheduler thread die
+            log.exception("retry sweep failed")
+
+    return run
+
+
+def build_scheduler(engine: SyncEngine, hot: HotStore, *, interval_s: float) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler.add_job(
+        sweep_job(engine, hot), "interval", seconds=interval_s, id="retry-sweep", next_run_time=datetime.now(UTC)
+    )
+    return scheduler

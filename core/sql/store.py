@@ -1,0 +1,277 @@
+"""The SQL store: idempotent, version-guarded upserts and the reads Postgres answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core.domain.entry import SinkState, SyncStatus, TimeEntry
+from core.domain.jobs import Job
+from core.sql.models import JobRow, TimeEntryRow
+
+_ENTRY_COLUMNS = (
+    "id", "slack_team_id", "slack_user_id", "user_email", "job_id", "job_name", "work_date",
+    "start_time", "end_time", "lunch_start", "lunch_end", "total_hours", "notes", "change_order",
+    "version", "deleted", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def make_engine(url: str) -> Engine:
+    """An engine whose connections fail fast when the server is down (the sync pool retries)."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+        with engine.connect() as conn:  # readers never wait on the writer
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        return engine
+    return create_engine(
+        url,
+        pool_size=8,
+        max_overflow=8,
+        pool_pre_ping=True,
+        pool_timeout=5,
+        connect_args={"connect_timeout": 3},
+    )
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("core.sql").joinpath("migrations")))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def _row_values(entry: TimeEntry) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in _ENTRY_COLUMNS}
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def _entry_of(row: TimeEntryRow) -> TimeEntry:
+    zoho = SinkState(status=SyncStatus.SYNCED if row.zoho_id or row.zoho_synced_at else SyncStatus.OFF)
+    return TimeEntry(
+        id=str(row.id),
+        slack_team_id=row.slack_team_id,
+        slack_user_id=row.slack_user_id,
+        user_email=row.user_email,
+        job_id=row.job_id,
+        job_name=row.job_name,
+        work_date=row.work_date,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        lunch_start=row.lunch_start,
+        lunch_end=row.lunch_end,
+        total_hours=row.total_hours,
+        notes=row.notes,
+        change_order=row.change_order,
+        created_at=_aware(row.created_at),
+        updated_at=_aware(row.updated_at),
+        version=row.version,
+        deleted=row.deleted,
+        postgres=SinkState(status=SyncStatus.SYNCED, synced_version=row.version),
+        zoho=zoho,
+    )
+
+
+class SqlStore:
+    """Postgres (or SQLite) access; every write is idempotent on id and guarded by version."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+
+    # -- schema -----------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        from alembic import command
+
+        cfg = alembic_config(str(self.engine.url.render_as_string(hide_password=False)))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def schema_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            try:
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except Exception:
+                return None
+
+    @staticmethod
+    def head_revision() -> str:
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+        return head or ""
+
+    def ping(self) -> bool:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+
+    # -- time entries ----------------------------------------------------------------
+
+    def upsert_entries(self, entries: Sequence[TimeEntry]) -> None:
+        """Insert or update by id; a row already at the same or a newer version is left alone."""
+        if not entries:
+            return
+        # The newest version of each id wins within one batch too.
+        newest: dict[str, TimeEntry] = {}
+        for entry in entries:
+            if entry.id not in newest or newest[entry.id].version < entry.version:
+                newest[entry.id] = entry
+        stmt = self._dialect.insert(TimeEntryRow)
+        updates = {name: stmt.excluded[name] for name in _ENTRY_COLUMNS if name not in ("id", "created_at")}
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[TimeEntryRow.id],
+            set_=updates,
+            where=TimeEntryRow.version < stmt.excluded.version,
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt, [_row_values(e) for e in newest.values()])
+
+    def get(self, entry_id: str) -> TimeEntry | None:
+        with Session(self.engine) as session:
+            row = session.scalars(select(TimeEntryRow).where(TimeEntryRow.id == entry_id)).one_or_none()
+        return None if row is None else _entry_of(row)
+
+    def _select_entries(self, *criteria: Any, limit: int | None = None) -> list[TimeEntry]:
+        query = (
+            select(TimeEntryRow)
+            .where(*criteria)
+            .order_by(TimeEntryRow.work_date.desc(), TimeEntryRow.start_time.desc())
+            .limit(limit)
+        )
+        with Session(self.engine) as session:
+            return [_entry_of(r) for r in session.scalars(query)]
+
+    def user_entries(
+        self, team_id: str, user_id: str, first: date, last: date, *, include_deleted: bool = False
+    ) -> list[TimeEntry]:
+        criteria = [
+            TimeEntryRow.slack_user_id == user_id,
+            TimeEntryRow.slack_team_id == team_id,
+            TimeEntryRow.work_date >= first,
+            TimeEntryRow.work_date <= last,
+        ]
+        if not include_deleted:
+            criteria.append(TimeEntryRow.deleted.is_(False))
+        return self._select_entries(*criteria)
+
+    def recent_user_entries(self, team_id: str, user_id: str, before: date, limit: int) -> list[TimeEntry]:
+        return self._select_entries(
+            TimeEntryRow.slack_user_id == user_id,
+            TimeEntryRow.slack_team_id == team_id,
+            TimeEntryRow.work_date < before,
+            TimeEntryRow.deleted.is_(False),
+            limit=limit,
+        )
+
+    def entries_between(
+        self,
+        team_id: str,
+        first: date,
+        last: date,
+        *,
+        job_id: str | None = None,
+        user_id: str | None = None,
+    ) -> list[TimeEntry]:
+        criteria = [
+            TimeEntryRow.slack_team_id == team_id,
+            TimeEntryRow.work_date >= first,
+            TimeEntryRow.work_date <= last,
+            TimeEntryRow.deleted.is_(False),
+        ]
+        if job_id is not None:
+            criteria.append(TimeEntryRow.job_id == job_id)
+        if user_id is not None:
+            criteria.append(TimeEntryRow.slack_user_id == user_id)
+        return self._select_entries(*criteria)
+
+    def iter_entries(self, first: date, last: date, *, batch: int = 2000) -> Iterator[TimeEntry]:
+        """Every live entry in the range, streamed so a year of rows never sits in memory."""
+        query = (
+            select(TimeEntryRow)
+            .where(
+                TimeEntryRow.work_date >= first,
+                TimeEntryRow.work_date <= last,
+                TimeEntryRow.deleted.is_(False),
+            )
+            .order_by(TimeEntryRow.slack_user_id, TimeEntryRow.work_date, TimeEntryRow.start_time)
+            .execution_options(yield_per=batch)
+        )
+        with Session(self.engine) as session:
+            for row in session.scalars(query):
+                yield _entry_of(row)
+
+    def count_entries(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(TimeEntryRow)).scalar_one())
+
+    # -- the Zoho sink's references ------------------------------------------------------
+
+    def load_zoho_ids(self, entry_ids: Sequence[str]) -> dict[str, str]:
+        if not entry_ids:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(TimeEntryRow.id, TimeEntryRow.zoho_id).where(
+                    TimeEntryRow.id.in_(list(entry_ids)), TimeEntryRow.zoho_id.is_not(None)
+                )
+            )
+            return {str(i): str(z) for i, z in rows}
+
+    def save_zoho_id(self, entry_id: str, zoho_id: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(TimeEntryRow)
+                .where(TimeEntryRow.id == entry_id)
+                .values(zoho_id=zoho_id, zoho_synced_at=datetime.now(UTC))
+            )
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    def upsert_jobs(self, jobs: Sequence[Job]) -> None:
+        if not jobs:
+            return
+        stmt = self._dialect.insert(JobRow)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[JobRow.id],
+            set_={
+                "name": stmt.excluded.name,
+                "active": stmt.excluded.active,
+                "zoho_job_id": stmt.excluded.zoho_job_id,
+            },
+        )
+        with self.engine.begin() as conn:
+            conn.execute(
+                stmt,
+                [{"id": j.id, "name": j.name, "active": j.active, "zoho_job_id": j.zoho_job_id} for j in jobs],
+            )
+
+    def list_jobs(self, *, include_inactive: bool = False) -> list[Job]:
+        query = select(JobRow).order_by(JobRow.name)
+        if not include_inactive:
+            query = query.where(JobRow.active.is_(True))
+        with Session(self.engine) as session:
+            return [Job(r.id, r.name, r.active, r.zoho_job_id) for r in session.scalars(query)]
+
+    def set_job_active(self, job_id: str, active: bool) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(update(JobRow).where(JobRow.id == job_id).values(active=active))
+            return bool(result.rowcount)
+
+    def job_zoho_id(self, job_id: str) -> str | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(JobRow.zoho_job_id).where(JobRow.id == job_id)).scalar_one_or_none()
+            return None if value is None else str(value)

@@ -1,0 +1,307 @@
+"""The write-behind engine: moves entries from Redis to each sink, retries, dead-letters.
+
+Every attempt works on leased entries (see ``HotStore.claim_*``), pushes them to
+the sinks in order (Postgres first: later sinks need its row), and settles the
+results back in Redis in one script call. Nothing here ever runs on the ack path:
+``submit`` only hands an id to the pool and never blocks.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from core.domain.entry import SinkState, SyncStatus, TimeEntry
+from core.domain.rules import day_number
+from core.hot import codec
+from core.hot.store import HotStore
+from core.sync.ports import Outcome, PushRequest, PushResult, Sink
+
+log = logging.getLogger(__name__)
+
+# Where each sink's state sits in the encoded entry (Lua positions, 1-based).
+SLOTS = {"postgres": codec.F.POSTGRES + 1, "zoho": codec.F.ZOHO + 1}
+ERROR_MAX_CHARS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base_s: float = 2.0
+    cap_s: float = 900.0
+
+    def delay(self, attempts: int, rng: Callable[[], float] = random.random) -> float:
+        """Exponential backoff with 'equal jitter': half fixed, half random, capped."""
+        ceiling = min(self.cap_s, self.base_s * (2 ** max(attempts - 1, 0)))
+        return ceiling / 2 + rng() * ceiling / 2
+
+
+@dataclass(frozen=True, slots=True)
+class SyncEvent:
+    """An entry whose sync state changed: ``where`` is synced, pending or dead."""
+
+    entry: TimeEntry
+    where: str
+
+
+@dataclass(slots=True)
+class SyncReport:
+    claimed: int = 0
+    synced: int = 0
+    pending: int = 0
+    dead: int = 0
+    lost: int = 0
+    per_sink_ok: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: SyncReport) -> None:
+        self.claimed += other.claimed
+        self.synced += other.synced
+        self.pending += other.pending
+        self.dead += other.dead
+        self.lost += other.lost
+        for k, v in other.per_sink_ok.items():
+            self.per_sink_ok[k] = self.per_sink_ok.get(k, 0) + v
+
+
+def _owes(entry: TimeEntry, sink: str) -> bool:
+    state = entry.sink_state(sink)
+    return state.status not in (SyncStatus.OFF, SyncStatus.DEAD) and state.synced_version < entry.version
+
+
+class SyncEngine:
+    """Pushes entries to the sinks from a bounded thread pool and on demand (sweep, drain)."""
+
+    def __init__(
+        self,
+        hot: HotStore,
+        sinks: Sequence[Sink],
+        *,
+        policy: RetryPolicy,
+        workers: int = 4,
+        lease_s: float = 300.0,
+        batch_size: int = 500,
+        cache_days: int = 30,
+        clock: Callable[[], float] = time.time,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.hot = hot
+        self.sinks = list(sinks)
+        self.policy = policy
+        self.lease_s = lease_s
+        self.batch_size = batch_size
+        self.cache_days = cache_days
+        self.clock = clock
+        self.rng = rng
+        self.token = uuid.uuid4().hex  # this process's lease token
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crewclock-sync")
+        # Bounded hand-off: when full, the id simply waits in the pending index for a sweep.
+        self._slots = threading.BoundedSemaphore(workers * 8)
+        self._futures: set[Future[Any]] = set()
+        self._futures_lock = threading.Lock()
+        self._closing = False
+        self._listeners: list[Callable[[SyncEvent], None]] = []
+
+    def add_listener(self, listener: Callable[[SyncEvent], None]) -> None:
+        self._listeners.append(listener)
+
+    # -- entry points ------------------------------------------------------------------
+
+    def submit(self, entry_id: str) -> bool:
+        """Hand a freshly written entry to the pool; never blocks. False: left to the sweeper."""
+        if self._closing or not self._slots.acquire(blocking=False):
+            return False
+        try:
+            future = self._pool.submit(self._sync_then_piggyback, entry_id)
+        except RuntimeError:  # pool shut down between the check and the submit
+            self._slots.release()
+            return False
+        with self._futures_lock:
+            self._futures.add(future)
+        future.add_done_callback(self._done)
+        return True
+
+    def _done(self, future: Future[Any]) -> None:
+        with self._futures_lock:
+            self._futures.discard(future)
+        self._slots.release()
+
+    def _sync_then_piggyback(self, entry_id: str) -> None:
+        try:
+            now = self.clock()
+            self.process(self.hot.claim_ids([entry_id], token=self.token, lease_s=self.lease_s, now=now))
+            # Piggyback: whatever else is due rides along, at the cost of what is due.
+            self.sweep(limit=self.batch_size)
+        except Exception:
+            log.exception("sync of entry %s failed; it stays pending for the sweeper", entry_id)
+
+    def sweep(self, limit: int | None = None) -> SyncReport:
+        """Push one batch of entries that are due now."""
+        now = self.clock()
+        claimed = self.hot.claim_due(token=self.token, lease_s=self.lease_s, limit=limit or self.batch_size, now=now)
+        return self.process(claimed)
+
+    def sweep_all(self, max_batches: int = 100) -> SyncReport:
+        """Sweep until nothing is due (or ``max_batches``); what the scheduler runs."""
+        total = SyncReport()
+        for _ in range(max_batches):
+            report = self.sweep()
+            total.add(report)
+            if report.claimed < self.batch_size:
+                break
+        return total
+
+    def drain(self, progress: Callable[[int], None] | None = None) -> SyncReport:
+        """Push everything pending now, backing-off entries included, in batches.
+
+        Stops when the backlog is done or a whole batch made no progress (a sink is down).
+        """
+        pending_at_start, _ = self.hot.counts()
+        total = SyncReport()
+        while total.claimed < pending_at_start:
+            now = self.clock()
+            claimed = self.hot.claim_due(
+                token=self.token,
+                lease_s=self.lease_s,
+                limit=self.batch_size,
+                now=now,
+                due_before=float("inf"),
+            )
+            if not claimed:
+                break
+            report = self.process(claimed)
+            total.add(report)
+            if progress:
+                progress(report.claimed)
+            if report.synced == 0 and report.claimed:
+                break
+        return total
+
+    # -- one attempt on a batch of leased entries -----------------------------------------
+
+    def process(self, entries: Sequence[TimeEntry]) -> SyncReport:
+        report = SyncReport(claimed=len(entries))
+        if not entries:
+            return report
+        current = {e.id: e for e in entries}
+        blocked: dict[str, float] = {}  # id -> when the earlier sink that failed is due again
+        for sink in self.sinks:
+            owed = [e for e in current.values() if _owes(e, sink.name) and e.id not in blocked]
+            if not owed:
+                continue
+            slot = SLOTS[sink.name]
+            still_ours = self.hot.mark_inflight(slot, [(e.id, e.version) for e in owed], token=self.token)
+            requests = [
+                PushRequest(e, uncertain=e.sink_state(sink.name).inflight_version == e.version)
+                for e in owed
+                if e.id in still_ours
+            ]
+            results = self._push(sink, requests)
+            ok = 0
+            for request in requests:
+                entry = request.entry
+                result = results.get(entry.id) or PushResult.retry(entry.id, f"{sink.name} gave no result")
+                state = self._next_state(entry.sink_state(sink.name), entry.version, result)
+                current[entry.id] = entry.with_sink_state(sink.name, state)
+                if result.outcome is Outcome.OK:
+                    ok += 1
+                else:
+                    blocked[entry.id] = state.next_attempt_at
+            report.per_sink_ok[sink.name] = ok
+        # A sink skipped because an earlier one failed waits as long as that one does.
+        for entry_id, due in blocked.items():
+            entry = current[entry_id]
+            for sink in self.sinks:
+                state = entry.sink_state(sink.name)
+                if _owes(entry, sink.name) and state.next_attempt_at < due:
+                    entry = entry.with_sink_state(sink.name, replace(state, next_attempt_at=due))
+            current[entry_id] = entry
+        self._settle(entries, current, report)
+        return report
+
+    def _push(self, sink: Sink, requests: Sequence[PushRequest]) -> dict[str, PushResult]:
+        results: dict[str, PushResult] = {}
+        for start in range(0, len(requests), max(sink.max_batch, 1)):
+            chunk = requests[start : start + sink.max_batch]
+            try:
+                for result in sink.push(chunk):
+                    results[result.entry_id] = result
+            except Exception as exc:  # a sink that raises has failed the whole chunk, transiently
+                log.warning("%s push of %d entries failed: %s", sink.name, len(chunk), exc)
+                message = f"{type(exc).__name__}: {exc}"
+                for request in chunk:
+                    results[request.entry.id] = PushResult.retry(request.entry.id, message)
+        return results
+
+    def _next_state(self, state: SinkState, version: int, result: PushResult) -> SinkState:
+        now = self.clock()
+        if result.outcome is Outcome.OK:
+            return SinkState(SyncStatus.SYNCED, 0, max(state.synced_version, version), 0, "", 0.0)
+        attempts = state.attempts + 1
+        error = result.error[:ERROR_MAX_CHARS]
+        # An error reply means the push did not land: nothing is left uncertain.
+        inflight = 0 if result.outcome is Outcome.PERMANENT else state.inflight_version
+        if result.outcome is Outcome.PERMANENT or attempts >= self.policy.max_attempts:
+            return SinkState(SyncStatus.DEAD, attempts, state.synced_version, inflight, error, 0.0)
+        delay = self.policy.delay(attempts, self.rng)
+        if result.retry_after_s is not None:
+            delay = max(delay, result.retry_after_s)
+        return SinkState(SyncStatus.PENDING, attempts, state.synced_version, inflight, error, now + delay)
+
+    def _settle(self, before: Sequence[TimeEntry], after: dict[str, TimeEntry], report: SyncReport) -> None:
+        outcomes = []
+        for entry in before:
+            new = after[entry.id]
+            states = {
+                SLOTS[name]: codec.encode_state(new.sink_state(name))
+                for name in SLOTS
+                if new.sink_state(name) != entry.sink_state(name)
+            }
+            outcomes.append((entry.id, entry.version, states))
+        now = self.clock()
+        where = self.hot.settle(
+            outcomes,
+            token=self.token,
+            now=now,
+            cache_days=self.cache_days,
+            today_day=day_number(datetime.fromtimestamp(now, UTC).date()),
+        )
+        for entry in before:
+            outcome = where.get(entry.id, "lost")
+            if outcome == "synced":
+                report.synced += 1
+            elif outcome == "dead":
+                report.dead += 1
+            elif outcome == "pending":
+                report.pending += 1
+            else:
+                report.lost += 1
+            new = after[entry.id]
+            if outcome != "lost" and new != entry:
+                for listener in self._listeners:
+                    try:
+                        listener(SyncEvent(new, outcome))
+                    except Exception:
+                        log.exception("sync listener failed for entry %s", entry.id)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def shutdown(self, deadline_s: float = 10.0) -> int:
+        """Stop taking work and wait up to ``deadline_s`` for pushes in flight.
+
+        Returns how many were still running; their entries stay pending (leased
+        until the lease runs out) and the next process or sweep picks them up.
+        """
+        self._closing = True
+        with self._futures_lock:
+            running = list(self._futures)
+        _, not_done = wait(running, timeout=deadline_s)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        return len(not_done)
