@@ -1,0 +1,102 @@
+"""What every Slack listener needs: settings, the core services, and who the user is."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from core.bootstrap import Services
+from core.domain.entry import Actor
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PROFILE_TTL_S = 6 * 3600
+MANAGERS_TTL_S = 300
+
+
+@dataclass(frozen=True, slots=True)
+class SlackUser:
+    """A Slack user as crewclock needs them: time zone and email (for Zoho), cached in Redis."""
+
+    user_id: str
+    team_id: str
+    name: str
+    email: str
+    tz: str
+
+    @property
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+
+class UserDirectory:
+    """``users.info`` and the managers' user group, cached so the ack path rarely calls Slack."""
+
+    def __init__(self, client: WebClient, services: Services) -> None:
+        self.client = client
+        self.redis = services.redis
+        self.settings = services.settings
+
+    def user(self, team_id: str, user_id: str) -> SlackUser:
+        """The user's profile; on a Slack error, a stand-in with the default time zone."""
+        key = f"slack:user:{team_id}:{user_id}"
+        raw = self.redis.get(key)
+        if raw is not None:
+            name, email, tz = json.loads(raw)
+            return SlackUser(user_id, team_id, name, email, tz)
+        try:
+            info = self.client.users_info(user=user_id)["user"]
+        except SlackApiError as exc:
+            log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
+            return SlackUser(user_id, team_id, user_id, "", self.settings.timezone)
+        profile = info.get("profile") or {}
+        user = SlackUser(
+            user_id,
+            team_id,
+            profile.get("real_name") or info.get("real_name") or info.get("name") or user_id,
+            profile.get("email") or "",
+            info.get("tz") or self.settings.timezone,
+        )
+        self.redis.set(key, json.dumps([user.name, user.email, user.tz]), ex=PROFILE_TTL_S)
+        return user
+
+    def managers(self) -> frozenset[str]:
+        """MANAGER_USER_IDS plus the members of MANAGER_USERGROUP_ID (cached for a few minutes)."""
+        ids = set(self.settings.manager_user_ids)
+        group = self.settings.manager_usergroup_id
+        if group:
+            key = f"slack:usergroup:{group}"
+            raw = self.redis.get(key)
+            if raw is not None:
+                ids.update(json.loads(raw))
+            else:
+                try:
+                    members = self.client.usergroups_users_list(usergroup=group)["users"]
+                    self.redis.set(key, json.dumps(members), ex=MANAGERS_TTL_S)
+                    ids.update(members)
+                except SlackApiError as exc:
+                    log.warning("usergroups.users.list failed: %s", exc.response.get("error"))
+        return frozenset(ids)
+
+    def actor(self, team_id: str, user_id: str) -> Actor:
+        is_admin = user_id in self.settings.admin_user_ids
+        return Actor(team_id, user_id, is_manager=is_admin or user_id in self.managers(), is_admin=is_admin)
+
+
+@dataclass
+class BotContext:
+    settings: Settings
+    services: Services
+    client: WebClient
+    directory: UserDirectory
+    started_at: float = time.time()
