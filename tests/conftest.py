@@ -96,9 +96,7 @@ def base_settings(redis_url: str, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def make_services(
-    base_settings: Settings, real_redis: redis.Redis, sql: SqlStore
-) -> Iterator[Callable[..., Services]]:
+def make_services(base_settings: Settings, real_redis: redis.Redis, sql: SqlStore) -> Iterator[Callable[..., Services]]:
     """Build core services on the real servers; every one built is stopped after the test."""
     built: list[Services] = []
 

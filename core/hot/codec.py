@@ -23,21 +23,22 @@ class F:
     CREATED, UPDATED, DELETED, POSTGRES, ZOHO = 13, 14, 15, 16, 17
 
 
-# A sink state: [status, attempts, synced_version, inflight_version, last_error, next_attempt_at]
+# A sink state: [status, attempts, synced_version, inflight_version, last_error, next_attempt_at],
+# or a bare number when clean (see _state_out); lua/_lib.lua expands and compacts the same way.
 
 
-def _state_out(s: SinkState) -> list[Any]:
-    return [
-        s.status.value,
-        s.attempts,
-        s.synced_version,
-        s.inflight_version,
-        s.last_error,
-        s.next_attempt_at,
-    ]
+def _state_out(s: SinkState) -> Any:
+    # Clean states, by far the most common, are one number: 0 = sink off, n = synced version n.
+    if s.status is SyncStatus.OFF:
+        return 0
+    if s.status is SyncStatus.SYNCED and not (s.attempts or s.inflight_version or s.last_error):
+        return s.synced_version
+    return [s.status.value, s.attempts, s.synced_version, s.inflight_version, s.last_error, s.next_attempt_at]
 
 
-def _state_in(raw: list[Any]) -> SinkState:
+def _state_in(raw: Any) -> SinkState:
+    if isinstance(raw, int):
+        return SinkState(SyncStatus.OFF) if raw == 0 else SinkState(SyncStatus.SYNCED, synced_version=raw)
     return SinkState(
         status=SyncStatus(raw[0]),
         attempts=int(raw[1]),
@@ -52,8 +53,8 @@ def _clock(m: int | None) -> time | None:
     return None if m is None else time(m // 60, m % 60)
 
 
-def _epoch(dt: datetime) -> float:
-    return round(dt.timestamp(), 3)
+def _epoch(dt: datetime) -> int:
+    return int(dt.timestamp())  # seconds are enough for created/updated, and shorter
 
 
 def encode(entry: TimeEntry) -> str:
@@ -61,7 +62,7 @@ def encode(entry: TimeEntry) -> str:
         entry.version,
         entry.slack_team_id,
         entry.slack_user_id,
-        entry.user_email,
+        "",  # the email is kept once per user, in the team's profile hash
         entry.job_id,
         entry.job_name,
         day_number(entry.work_date),
@@ -72,7 +73,7 @@ def encode(entry: TimeEntry) -> str:
         entry.notes,
         entry.change_order,
         _epoch(entry.created_at),
-        _epoch(entry.updated_at),
+        _epoch(entry.updated_at) - _epoch(entry.created_at),  # seconds after created: usually 0
         1 if entry.deleted else 0,
         _state_out(entry.postgres),
         _state_out(entry.zoho),
@@ -80,7 +81,7 @@ def encode(entry: TimeEntry) -> str:
     return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
 
 
-def decode(entry_id: str, raw: str | bytes) -> TimeEntry:
+def decode(entry_id: str, raw: str | bytes, email: str = "") -> TimeEntry:
     row = json.loads(raw)
     start, end = _clock(row[F.START]), _clock(row[F.END])
     lunch_start, lunch_end = _clock(row[F.LUNCH_START]), _clock(row[F.LUNCH_END])
@@ -89,7 +90,7 @@ def decode(entry_id: str, raw: str | bytes) -> TimeEntry:
         id=entry_id,
         slack_team_id=row[F.TEAM],
         slack_user_id=row[F.USER],
-        user_email=row[F.EMAIL],
+        user_email=email or row[F.EMAIL],
         job_id=row[F.JOB_ID],
         job_name=row[F.JOB_NAME],
         work_date=from_day_number(int(row[F.DAY])),
@@ -101,7 +102,7 @@ def decode(entry_id: str, raw: str | bytes) -> TimeEntry:
         notes=row[F.NOTES],
         change_order=row[F.CHANGE_ORDER],
         created_at=datetime.fromtimestamp(row[F.CREATED], UTC),
-        updated_at=datetime.fromtimestamp(row[F.UPDATED], UTC),
+        updated_at=datetime.fromtimestamp(row[F.CREATED] + row[F.UPDATED], UTC),
         version=int(row[F.VERSION]),
         deleted=bool(row[F.DELETED]),
         postgres=_state_in(row[F.POSTGRES]),
@@ -109,5 +110,5 @@ def decode(entry_id: str, raw: str | bytes) -> TimeEntry:
     )
 
 
-def encode_state(state: SinkState) -> list[Any]:
+def encode_state(state: SinkState) -> Any:
     return _state_out(state)

@@ -2,7 +2,7 @@
 -- ARGV: mode ("due" | "ids"), now, lease_ms, token, limit, due_before, ids...
 -- (due_before lets a drain take entries still backing off; a sweep passes now.)
 -- A claimed entry's pending score moves to now + lease: if the worker dies, it is due again then.
--- Returns a flat list: id1, json1, id2, json2, ...
+-- Returns a flat list: id1, json1, email1, id2, json2, email2, ...
 local mode, now, lease_ms, token, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local due_before = ARGV[6]
 local candidates
@@ -21,6 +21,7 @@ for _, id in ipairs(candidates) do
         redis.call("ZADD", "q:pending", now + lease_ms / 1000, id)
         out[#out + 1] = id
         out[#out + 1] = raw
+        out[#out + 1] = email_of(cjson.decode(raw))
       else
         -- Cannot happen while pending entries carry no TTL; never leave a phantom behind.
         redis.call("ZREM", "q:pending", id)

@@ -1,19 +1,19 @@
--- Record a create, edit or delete of one entry in one atomic step.
--- Positions follow core/hot/codec.py (Lua arrays start at 1).
+-- Record a create, edit or delete of one entry in one atomic step: the idempotency check,
+-- the overlap check, the entry (no TTL), the user's date index and the pending index.
 -- ARGV: mode, id, record_json, actor_team, actor_user, actor_may_act_for_others ("1"/"0"),
---       intent ("" for none), intent_ttl_s, now
--- Returns {"ok", json} | {"dup", id, json} | {"overlap", other_id, other_json} | {"missing"} | {"forbidden"}
+--       intent ("" for none), intent_ttl_s, now, user_email
+-- Returns {"ok", json, email} | {"dup", id, json, email} | {"overlap", other_id, other_json} | {"missing"} | {"forbidden"}
 local mode, id, rec_json = ARGV[1], ARGV[2], ARGV[3]
 local actor_team, actor_user, privileged = ARGV[4], ARGV[5], ARGV[6] == "1"
-local intent, intent_ttl, now = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
-local VERSION, TEAM, USER, EMAIL, DAY, START, FIN = 1, 2, 3, 4, 7, 8, 9
-local JOB_NAME, CREATED, UPDATED, DELETED, PG, ZOHO = 6, 14, 15, 16, 17, 18
+local intent, intent_ttl, now, email = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10]
 local ikey = "i:" .. intent
 
 if intent ~= "" then
   local seen = redis.call("GET", ikey)
   if seen then
-    return {"dup", seen, redis.call("GET", "e:" .. seen) or ""}
+    local raw = redis.call("GET", "e:" .. seen)
+    if not raw then return {"dup", seen, "", ""} end
+    return {"dup", seen, raw, email_of(cjson.decode(raw))}
   end
 end
 
@@ -22,32 +22,33 @@ local rec
 local old_raw = redis.call("GET", ekey)
 if mode == "create" then
   if old_raw then
-    return {"dup", id, old_raw}
+    return {"dup", id, old_raw, email_of(cjson.decode(old_raw))}
   end
-  rec = cjson.decode(rec_json)
+  rec = load(rec_json)
+  if email ~= "" then redis.call("HSET", "p:" .. rec[F_TEAM], rec[F_USER], email) end
 else
   if not old_raw then
     return {"missing"}
   end
-  local old = cjson.decode(old_raw)
-  if old[DELETED] == 1 then
+  local old = load(old_raw)
+  if old[F_DELETED] == 1 then
     return {"missing"}
   end
-  if old[TEAM] ~= actor_team or (old[USER] ~= actor_user and not privileged) then
+  if old[F_TEAM] ~= actor_team or (old[F_USER] ~= actor_user and not privileged) then
     return {"forbidden"}
   end
   if mode == "delete" then
-    rec = old
-    rec[DELETED] = 1
+    rec = load(old_raw)
+    rec[F_DELETED] = 1
   else
-    rec = cjson.decode(rec_json)
-    rec[TEAM], rec[USER], rec[EMAIL] = old[TEAM], old[USER], old[EMAIL]
-    rec[CREATED] = old[CREATED]
+    rec = load(rec_json)
+    rec[F_TEAM], rec[F_USER] = old[F_TEAM], old[F_USER]
+    rec[F_CREATED] = old[F_CREATED]
   end
-  rec[VERSION] = old[VERSION] + 1
-  rec[UPDATED] = now
+  rec[F_VERSION] = old[F_VERSION] + 1
+  rec[F_UPDATED] = math.floor(now) - rec[F_CREATED] -- stored as seconds after created
   -- Each sink owes the new version: keep what it already holds, reset the attempt count.
-  for _, slot in ipairs({PG, ZOHO}) do
+  for _, slot in ipairs(SINK_SLOTS) do
     local s = old[slot]
     if s[1] ~= "O" then
       rec[slot] = {"P", 0, s[3], s[4], "", now}
@@ -57,23 +58,23 @@ else
   end
 end
 
-local index = "u:" .. rec[TEAM] .. ":" .. rec[USER]
-if rec[DELETED] ~= 1 then
+local index = "u:" .. rec[F_TEAM] .. ":" .. rec[F_USER]
+if rec[F_DELETED] ~= 1 then
   -- No overlap with the same user's other shifts (a night shift reaches into the next day).
-  local day = rec[DAY]
-  local a = day * 1440 + rec[START]
-  local b = day * 1440 + rec[FIN]
-  if rec[FIN] <= rec[START] then b = b + 1440 end
+  local day = rec[F_DAY]
+  local a = day * 1440 + rec[F_START]
+  local b = day * 1440 + rec[F_END]
+  if rec[F_END] <= rec[F_START] then b = b + 1440 end
   local near = redis.call("ZRANGEBYSCORE", index, day - 1, day + 1)
   for _, other_id in ipairs(near) do
     if other_id ~= id then
       local raw = redis.call("GET", "e:" .. other_id)
       if raw then
         local o = cjson.decode(raw)
-        if o[DELETED] ~= 1 then
-          local oa = o[DAY] * 1440 + o[START]
-          local ob = o[DAY] * 1440 + o[FIN]
-          if o[FIN] <= o[START] then ob = ob + 1440 end
+        if o[F_DELETED] ~= 1 then
+          local oa = o[F_DAY] * 1440 + o[F_START]
+          local ob = o[F_DAY] * 1440 + o[F_END]
+          if o[F_END] <= o[F_START] then ob = ob + 1440 end
           if a < ob and oa < b then
             return {"overlap", other_id, raw}
           end
@@ -83,12 +84,13 @@ if rec[DELETED] ~= 1 then
   end
 end
 
-local out = cjson.encode(rec)
-redis.call("SET", ekey, out) -- no EX: pending entries never expire
-redis.call("ZADD", index, rec[DAY], id)
+rec[F_EMAIL] = ""
+local out = dump(rec)
+redis.call("SET", ekey, out) -- no EX: an entry some sink still owes never expires
+redis.call("ZADD", index, rec[F_DAY], id)
 redis.call("ZADD", "q:pending", now, id)
 redis.call("ZREM", "q:dead", id)
 if intent ~= "" then
   redis.call("SET", ikey, id, "EX", intent_ttl)
 end
-return {"ok", out}
+return {"ok", out, email_of(rec)}

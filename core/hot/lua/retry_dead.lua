@@ -7,13 +7,13 @@ if not raw then
   redis.call("ZREM", "q:dead", id)
   return 0
 end
-local rec = cjson.decode(raw)
-for _, slot in ipairs({17, 18}) do
+local rec = load(raw)
+for _, slot in ipairs(SINK_SLOTS) do
   if rec[slot][1] == "D" then
     rec[slot][1], rec[slot][2], rec[slot][6] = "P", 0, now
   end
 end
-redis.call("SET", "e:" .. id, cjson.encode(rec))
+redis.call("SET", "e:" .. id, dump(rec))
 redis.call("ZREM", "q:dead", id)
 redis.call("ZADD", "q:pending", now, id)
 return 1

@@ -2,10 +2,8 @@
 -- every sink holds the current version -> TTL applied, off the pending index;
 -- a sink gave up -> dead-letter index (no TTL); otherwise pending at the next due time.
 -- ARGV: token, now, cache_days, today_day, then one JSON per entry:
---   {"id":..., "v": pushed version, "s": {"17": state, "18": state}}   (slot -> new sink state)
+--   {"id":..., "v": pushed version, "s": {"<slot>": state}}   (new sink states by slot)
 local token, now, cache_days, today = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local VERSION, TEAM, USER, DAY = 1, 2, 3, 7
-local SLOTS = {17, 18}
 local result = {}
 for i = 5, #ARGV do
   local item = cjson.decode(ARGV[i])
@@ -18,15 +16,16 @@ for i = 5, #ARGV do
     if not raw then
       redis.call("ZREM", "q:pending", id)
     else
-      local rec = cjson.decode(raw)
-      local current = rec[VERSION]
-      for _, slot in ipairs(SLOTS) do
+      local rec = load(raw)
+      local current = rec[F_VERSION]
+      for _, slot in ipairs(SINK_SLOTS) do
         local new = item["s"][tostring(slot)]
         if new then
+          new = expand(new)
           if current == item["v"] then
             rec[slot] = new
           else
-            -- Edited while we pushed: keep what the sink now holds, owe it the newer version.
+            -- Edited while we pushed: keep what the sink now holds, it owes the newer version.
             local s = rec[slot]
             if new[3] > s[3] then s[3] = new[3] end
             s[4] = new[4]
@@ -34,7 +33,7 @@ for i = 5, #ARGV do
         end
       end
       local done, dead, due = true, false, nil
-      for _, slot in ipairs(SLOTS) do
+      for _, slot in ipairs(SINK_SLOTS) do
         local s = rec[slot]
         if s[1] ~= "O" and s[3] < current then
           done = false
@@ -44,18 +43,18 @@ for i = 5, #ARGV do
             due = s[6]
           end
         elseif s[1] == "P" then
-          s[1] = "S" -- an older push already covers it
+          s[1], s[2], s[5] = "S", 0, "" -- an earlier push already covers this version
         end
       end
-      redis.call("SET", ekey, cjson.encode(rec))
+      redis.call("SET", ekey, dump(rec))
       if done then
         redis.call("ZREM", "q:pending", id)
         redis.call("ZREM", "q:dead", id)
-        local expire_at = (rec[DAY] + cache_days + 2) * 86400
+        local expire_at = (rec[F_DAY] + cache_days + 2) * 86400
         if expire_at < now + 3600 then expire_at = now + 3600 end
         redis.call("EXPIREAT", ekey, math.floor(expire_at))
         -- Prune the user's date index by score, dropping only ids whose entry is gone.
-        local index = "u:" .. rec[TEAM] .. ":" .. rec[USER]
+        local index = "u:" .. rec[F_TEAM] .. ":" .. rec[F_USER]
         for _, old_id in ipairs(redis.call("ZRANGEBYSCORE", index, "-inf", today - cache_days - 2)) do
           if redis.call("EXISTS", "e:" .. old_id) == 0 then redis.call("ZREM", index, old_id) end
         end
