@@ -76,7 +76,8 @@ def pct(values: list[float], p: float) -> float:
 
 
 def summary_ms(values: list[float]) -> str:
-    return f"p50 {pct(values, 50) * 1000:.3f} ms, p99 {pct(values, 99) * 1000:.3f} ms, mean {statistics.fmean(values) * 1000:.3f} ms"
+    p50, p99 = pct(values, 50) * 1000, pct(values, 99) * 1000
+    return f"p50 {p50:.3f} ms, p99 {p99:.3f} ms, mean {statistics.fmean(values) * 1000:.3f} ms"
 
 
 __all__ = ["Decimal", "machine", "pct", "sample_entry", "summary_ms"]

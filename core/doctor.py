@@ -24,10 +24,9 @@ def redis_config_checks(client: redis.Redis) -> list[Check]:
     """Persistence and eviction settings that decide whether a pending entry can be lost."""
     checks: list[Check] = []
     try:
-        config: dict[str, Any] = dict(client.config_get("appendonly"))
-        config.update(client.config_get("save"))
-        config.update(client.config_get("maxmemory-policy"))
-        config.update(client.config_get("maxmemory"))
+        config: dict[Any, Any] = {}
+        for name in ("appendonly", "save", "maxmemory-policy", "maxmemory"):
+            config.update(client.config_get(name))
     except redis.ResponseError as exc:  # managed services may forbid CONFIG
         return [Check("redis config", True, f"cannot read CONFIG ({exc}); check persistence yourself", fatal=False)]
     appendonly = str(config.get("appendonly", "no"))

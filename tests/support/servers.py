@@ -5,6 +5,7 @@ The shared servers on 6379/5432 are never touched by these.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -115,8 +116,6 @@ class PrivatePostgres:
         _wait_port(self.port, up=False)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self.stop()
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.dir, ignore_errors=True)
