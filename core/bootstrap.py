@@ -90,8 +90,8 @@ def build_services(settings: Settings, *, redis_override: redis.Redis | None = N
     client = redis_override or redis_client(settings)
     hot = HotStore(client)
     sql = SqlStore(make_engine(settings.sqlalchemy_url))
-    if settings.auto_migrate or not settings.database_url:
-        sql.migrate()  # the embedded SQLite file is ours to keep current
+    if settings.auto_migrate or sql.engine.dialect.name == "sqlite":
+        sql.migrate()  # an embedded SQLite file is ours to keep current
     sinks: list[Sink] = [PostgresSink(sql, max_batch=max(settings.sync_batch_size, 1))]
     zoho = build_zoho_sink(settings, sql)
     if zoho is not None:

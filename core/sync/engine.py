@@ -296,8 +296,8 @@ class SyncEngine:
     def shutdown(self, deadline_s: float = 10.0) -> int:
         """Stop taking work and wait up to ``deadline_s`` for pushes in flight.
 
-        Returns how many were still running; their entries stay pending (leased
-        until the lease runs out) and the next process or sweep picks them up.
+        Returns how many were unfinished (running, or queued and now cancelled);
+        their entries stay pending, and the next process or sweep picks them up.
         """
         self._closing = True
         with self._futures_lock:
