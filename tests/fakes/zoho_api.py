@@ -96,6 +96,7 @@ class _Loopback:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, like Zoho, so the pool is exercised
+            disable_nagle_algorithm = True  # headers and body go out as separate writes
 
             def do_GET(self) -> None:
                 fake._handle(self, "GET")
@@ -110,7 +111,7 @@ class _Loopback:
         server.daemon_threads = True
         server.block_on_close = False  # a "slow" reply must not hold up stop()
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         self._thread.start()
         return self
 
