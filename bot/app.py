@@ -1,0 +1,77 @@
+"""The composition root of the Slack side: settings and core services in, a Bolt ``App`` out.
+
+Design of the ack path (issue 3): ``process_before_response=True``, so Bolt answers
+Slack as soon as the ack function returns (no 10 ms ack polling), and every listener
+keeps Web API calls in lazy listeners, which Bolt starts in a thread right after the ack
+(``views.open`` therefore runs well inside the trigger's 3 seconds).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot.confirmations import ConfirmationMessages
+from bot.context import BotContext, UserDirectory
+from bot.errors import register_error_handler
+from bot.listeners import register_listeners
+from core.bootstrap import Services
+from core.settings import Settings
+
+LAZY_WORKERS = 32  # lazy listeners mostly wait on Slack; Bolt's default of 5 would queue them
+WEB_API_TIMEOUT_S = 10
+
+
+def build_web_client(settings: Settings) -> WebClient:
+    """A Web API client that retries 429s (after Retry-After) and dropped connections."""
+    base_url = settings.slack_api_url or WebClient.BASE_URL
+    if not base_url.endswith("/"):
+        base_url += "/"
+    return WebClient(
+        token=settings.slack_bot_token or None,
+        base_url=base_url,
+        timeout=WEB_API_TIMEOUT_S,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def build_app(
+    settings: Settings,
+    services: Services,
+    client: WebClient | None = None,
+    *,
+    process_before_response: bool = True,
+) -> App:
+    """Build the Bolt app with every listener, the error handler and the confirmation updater.
+
+    Args:
+        settings: the bot token and signing secret come from here.
+        services: the core, built by ``core.bootstrap.build_services``.
+        client: a Web API client (default: :func:`build_web_client`).
+        process_before_response: keep True; False exists only to measure Bolt's default.
+    """
+    client = client or build_web_client(settings)
+    executor = ThreadPoolExecutor(max_workers=LAZY_WORKERS, thread_name_prefix="crewclock-lazy")
+    app = App(
+        token=settings.slack_bot_token,
+        signing_secret=settings.slack_signing_secret,
+        client=client,
+        process_before_response=process_before_response,
+        listener_executor=executor,
+    )
+    ctx = BotContext(settings, services, client, UserDirectory(client, services))
+    register_error_handler(app)
+    register_listeners(app, ctx)
+
+    confirmations = ConfirmationMessages(client, services)
+    services.sync.add_listener(confirmations.on_sync)
+    # Services.stop() drains the sync pool first, then runs these: lazy work, then queued updates.
+    services.extra_closers.append(lambda: executor.shutdown(wait=True))
+    services.extra_closers.append(confirmations.close)
+    return app

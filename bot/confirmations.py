@@ -1,0 +1,123 @@
+"""Confirmation messages that update themselves: "⏳ pending" becomes "✅ saved" in place.
+
+After an entry is recorded, a DM shows it (``post``). Its channel and ts are kept in
+Redis under ``slack:msg:{entry id}``, so whichever crewclock process syncs the entry can
+``chat.update`` it: the sync engine calls :meth:`ConfirmationMessages.on_sync` from its
+worker threads, which only hands the update to a small pool of our own — a slow or
+rate-limited Slack never holds up a sync worker.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.views.confirmation import confirmation_message
+from core.bootstrap import Services
+from core.domain.entry import TimeEntry
+from core.sync.engine import SyncEvent
+
+log = logging.getLogger(__name__)
+
+MESSAGE_TTL_S = 14 * 86400  # long after an entry has settled; a stale key only costs a GET
+UPDATE_WORKERS = 2
+UPDATE_BACKLOG = 1000  # updates queued beyond this are skipped (logged): Home and /history still tell the truth
+
+
+def message_key(entry_id: str) -> str:
+    return f"slack:msg:{entry_id}"
+
+
+class ConfirmationMessages:
+    """Posts an entry's confirmation and keeps it current as the entry syncs."""
+
+    def __init__(self, client: WebClient, services: Services) -> None:
+        self.client = client
+        self.redis = services.redis
+        self.hot = services.hot
+        self._pool: ThreadPoolExecutor | None = None
+        self._slots = threading.BoundedSemaphore(UPDATE_BACKLOG)
+        self._pool_lock = threading.Lock()
+
+    # -- on the lazy path of a request -------------------------------------------------
+
+    def post(self, entry: TimeEntry, *, user_id: str, channel_id: str = "") -> None:
+        """DM ``user_id`` the confirmation for ``entry``; ephemeral in ``channel_id`` if the DM fails.
+
+        Raises:
+            SlackApiError: neither the DM nor the ephemeral fallback worked.
+        """
+        message = confirmation_message(entry)
+        try:
+            dm = self.client.conversations_open(users=user_id)["channel"]["id"]
+            posted = self.client.chat_postMessage(channel=dm, text=message.text, blocks=message.blocks)
+        except SlackApiError as exc:
+            if not channel_id:
+                raise
+            log.info("confirmation DM to %s failed (%s); posting ephemeral", user_id, exc.response.get("error"))
+            # An ephemeral message cannot be updated later; it shows the state at this moment.
+            self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=message.text, blocks=message.blocks)
+            return
+        self.redis.set(message_key(entry.id), json.dumps([posted["channel"], posted["ts"]]), ex=MESSAGE_TTL_S)
+        # The sync may have finished before the key existed (its update found nothing to
+        # change); read the entry again now that it does, so the message never sticks at pending.
+        current = self.hot.get(entry.id)
+        if current is not None and confirmation_message(current) != message:
+            self.refresh(current)
+
+    def refresh(self, entry: TimeEntry) -> bool:
+        """Update the entry's confirmation to its state now; False when it has none."""
+        raw = self.redis.get(message_key(entry.id))
+        if raw is None:
+            return False
+        channel, ts = json.loads(raw)
+        message = confirmation_message(entry)
+        try:
+            self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+        except SlackApiError as exc:
+            if exc.response.get("error") in ("message_not_found", "channel_not_found"):
+                self.redis.delete(message_key(entry.id))  # the user deleted it: stop trying
+                return False
+            raise
+        return True
+
+    # -- from the sync engine's threads ------------------------------------------------
+
+    def on_sync(self, event: SyncEvent) -> None:
+        """Sync listener: queue an in-place update of the entry's confirmation."""
+        if not self._slots.acquire(blocking=False):
+            log.warning("confirmation updates backlogged; entry %s keeps its old message", event.entry.id)
+            return
+        try:
+            self._executor().submit(self._update_in_background, event.entry)
+        except RuntimeError:  # shut down
+            self._slots.release()
+
+    def _update_in_background(self, entry: TimeEntry) -> None:
+        try:
+            self.refresh(entry)
+        except SlackApiError as exc:
+            # No request to answer here: the message keeps its older state, Home and /history show the real one.
+            log.warning("could not update confirmation of %s: %s", entry.id, exc.response.get("error"))
+        except Exception:  # a background thread: the log is the only place left to say it
+            log.exception("updating the confirmation of %s failed", entry.id)
+        finally:
+            self._slots.release()
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=UPDATE_WORKERS, thread_name_prefix="crewclock-confirm")
+            return self._pool
+
+    def close(self, wait: bool = True) -> None:
+        """Finish queued updates (called at shutdown, after the sync pool has drained)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait)

@@ -1,0 +1,167 @@
+"""``/hours``: the modal (no text), the grammar (``help``), or a one-line quick entry.
+
+Ack path of a quick entry: the user's last known time zone (one Redis GET), the parse
+(pure), the active jobs (one Redis read), one core write keyed by the trigger id (so a
+Slack redelivery records nothing new), and the answer as an ephemeral line. A job that
+is ambiguous or unknown, or missing, opens the modal prefilled with what was understood;
+that, the confirmation DM and refreshing the user's profile happen in the lazy listener.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.context import BotContext, SlackUser
+from bot.errors import NOT_SAVED, lazy
+from bot.listeners import own_actor
+from bot.listeners.views.entry_modal import after_save, open_entry_modal, prefill_from_quick, zone_named
+from bot.views.confirmation import summary_line
+from bot.views.entry_modal import FIELDS, ModalMetadata, ambiguous_job_notice, missing_job_notice
+from core.domain.clock import today_in
+from core.domain.entry import EntryDraft
+from core.domain.jobs import match_jobs, resolve_job
+from core.domain.quick_entry import QUICK_ENTRY_HELP, QuickEntryError, is_help, parse_quick_entry
+from core.service import EntryValidationError, StorageUnavailable
+
+COMMAND = "/hours"
+PLAN_KEY = "crewclock_hours"  # what the ack path hands its lazy listener through Bolt's context
+KNOWN_PROFILE_TTL_S = 30 * 86400
+
+
+@dataclass(frozen=True, slots=True)
+class KnownProfile:
+    """The user's time zone and email as last seen, for the ack path (no Slack call)."""
+
+    tz: str
+    email: str
+    known: bool
+
+
+def _known_key(team_id: str, user_id: str) -> str:
+    return f"slack:known:{team_id}:{user_id}"
+
+
+def known_profile(ctx: BotContext, team_id: str, user_id: str) -> KnownProfile:
+    """The last profile seen for the user; a first-time user gets the default zone.
+
+    Kept for a month (the directory's own cache lasts hours, and a crew member who logs
+    once a day would otherwise always miss it); every ``/hours`` refreshes it lazily.
+    """
+    raw = ctx.services.redis.get(_known_key(team_id, user_id))
+    if raw is None:
+        return KnownProfile(ctx.settings.timezone, "", known=False)
+    tz, email = json.loads(raw)
+    return KnownProfile(tz, email, known=True)
+
+
+def remember_profile(ctx: BotContext, user: SlackUser) -> None:
+    ctx.services.redis.set(
+        _known_key(user.team_id, user.user_id), json.dumps([user.tz, user.email]), ex=KNOWN_PROFILE_TTL_S
+    )
+
+
+def refusal_text(errors: dict[str, str]) -> str:
+    """A quick entry the rules refuse: each problem under the name of its field."""
+    lines = [f"• *{FIELDS[f][2] if f in FIELDS else f}:* {message}" for f, message in errors.items()]
+    return "*Not saved:*\n" + "\n".join(lines) + "\nFix it and send again, or type `/hours` for the form."
+
+
+def _ephemeral(ack: Ack, text: str) -> None:
+    ack(response_type="ephemeral", text=text)
+
+
+def register(app: App, ctx: BotContext) -> None:
+    def acknowledge(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        text = str(body.get("text") or "").strip()
+        team, user_id = str(body["team_id"]), str(body["user_id"])
+        if not text:
+            context[PLAN_KEY] = {"open": True}
+            ack()
+            return
+        if is_help(text):
+            _ephemeral(ack, QUICK_ENTRY_HELP)
+            return
+        profile = known_profile(ctx, team, user_id)
+        zone = zone_named(profile.tz, ctx.settings.zone)
+        today = today_in(zone)
+        try:
+            quick = parse_quick_entry(text, today=today)
+        except QuickEntryError as error:
+            _ephemeral(ack, error.message)
+            return
+        job = resolve_job(ctx.services.jobs.active_jobs(), quick.job_query) if quick.job_query else None
+        if job is None:  # ambiguous, unknown or missing: the modal asks, prefilled
+            context[PLAN_KEY] = {"open": True, "today": today.isoformat()}
+            ack()
+            return
+        draft = EntryDraft(
+            slack_team_id=team,
+            slack_user_id=user_id,
+            job_id=job.id,
+            job_name=job.name,
+            work_date=quick.work_date,
+            start_time=quick.start_time,
+            end_time=quick.end_time,
+            lunch_start=quick.lunch_start,
+            lunch_end=quick.lunch_end,
+            notes=quick.notes,
+            change_order=quick.change_order,
+            user_email=profile.email,
+        )
+        try:
+            result = ctx.services.entries.record_entry(
+                draft, actor=own_actor(ctx, team, user_id), intent_key=f"hours:{body['trigger_id']}", zone=zone
+            )
+        except EntryValidationError as error:
+            _ephemeral(ack, refusal_text(error.errors))
+            return
+        except StorageUnavailable:
+            _ephemeral(ack, NOT_SAVED)
+            return
+        context[PLAN_KEY] = {"entry_id": result.entry.id, "created": result.created}
+        _ephemeral(ack, f"{summary_line(result.entry)} — Edit or Delete it from my DM.")
+
+    @lazy
+    def follow_up(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        team, user_id = str(body["team_id"]), str(body["user_id"])
+        user = ctx.directory.user(team, user_id)  # users.info on a cache miss: fine here, after the ack
+        remember_profile(ctx, user)
+        plan = context.get(PLAN_KEY) or {}
+        channel = str(body.get("channel_id") or "")
+        if plan.get("open"):
+            _open_modal(ctx, client, body, user, plan, channel)
+        elif plan.get("created"):
+            after_save(ctx, client, plan["entry_id"], user_id=user_id, channel_id=channel, mode="create")
+
+    app.command(COMMAND)(ack=acknowledge, lazy=[follow_up])
+
+
+def _open_modal(
+    ctx: BotContext, client: WebClient, body: dict[str, Any], user: SlackUser, plan: dict[str, Any], channel: str
+) -> None:
+    """The modal, empty or prefilled with what a quick entry said (parsed again: it is pure)."""
+    metadata = ModalMetadata(mode="create", channel=channel)
+    if "today" not in plan:
+        open_entry_modal(ctx, client, trigger_id=body["trigger_id"], user=user, metadata=metadata)
+        return
+    quick = parse_quick_entry(str(body.get("text") or ""), today=date.fromisoformat(plan["today"]))
+    jobs = ctx.services.jobs.active_jobs()
+    if quick.job_query:
+        notice = ambiguous_job_notice(quick.job_query, match_jobs(jobs, quick.job_query))
+    else:
+        notice = missing_job_notice()
+    open_entry_modal(
+        ctx,
+        client,
+        trigger_id=body["trigger_id"],
+        user=user,
+        prefill=prefill_from_quick(quick, None),
+        metadata=metadata,
+        notice=notice,
+    )

@@ -1,0 +1,164 @@
+"""The bot as Slack sees it: the real WSGI app on waitress, on a free port, with FakeSlack as the Web API.
+
+    def test_something(bot: RunningBot) -> None:
+        response = bot.post(slash_command_body(text="7-3:30 job 1042"))
+        assert response.status == 200
+        bot.slack.wait_for("chat.postMessage")
+
+``start_bot(**settings)`` starts another one with different settings (managers, Zoho...);
+``bot`` is one with the defaults. Core services run on the real Redis and Postgres
+(``make_services`` from tests/conftest.py); nothing is mocked between the HTTP request and
+the stores.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from slack_bolt import App
+
+from bot.app import build_app
+from bot.server import EVENTS_PATH, HttpServer, make_wsgi_app
+from core.bootstrap import Services
+from core.domain.jobs import Job
+from core.settings import Settings
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_requests import SIGNING_SECRET, SignedResponse, signed_headers
+
+BOT_TOKEN = "xoxb-crewclock-test"  # a test value, not a credential
+JOBS = (
+    Job("1042", "Smith Residence"),
+    Job("1043", "Smithson Garage"),
+    Job("2001", "Sun Valley Clinic"),
+    Job("3001", "Old Depot", active=False),
+)
+
+
+@dataclass
+class RunningBot:
+    """One bot process as far as Slack can tell: an HTTP endpoint, its Web API, its stores."""
+
+    url: str
+    slack: FakeSlack
+    services: Services
+    app: App
+    settings: Settings
+    _server: HttpServer = field(repr=False)
+
+    @property
+    def events_url(self) -> str:
+        return self.url + EVENTS_PATH
+
+    def post(
+        self,
+        body: str,
+        headers: dict[str, str] | None = None,
+        *,
+        retry_num: int | None = None,
+        timeout: float = 10.0,
+    ) -> SignedResponse:
+        """POST ``body`` to /slack/events, signed now with the app's secret unless ``headers`` are given."""
+        sent = headers if headers is not None else signed_headers(SIGNING_SECRET, body, retry_num=retry_num)
+        request = urllib.request.Request(self.events_url, data=body.encode(), headers=sent, method="POST")
+        return _send(request, timeout)
+
+    def get(self, path: str, timeout: float = 10.0) -> SignedResponse:
+        return _send(urllib.request.Request(self.url + path, method="GET"), timeout)
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait until nothing is pending in Redis (the sync pool, helped by sweeps)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pending, _ = self.services.hot.counts()
+            if pending == 0:
+                return
+            self.services.sync.sweep()
+            time.sleep(0.02)
+        raise TimeoutError(f"{self.services.hot.counts()[0]} entries still pending after {timeout}s")
+
+    def stop(self) -> None:
+        self._server.stop(deadline_s=5)
+
+
+def _send(request: urllib.request.Request, timeout: float) -> SignedResponse:
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return SignedResponse(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
+    except urllib.error.HTTPError as error:
+        return SignedResponse(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as slack:
+        yield slack
+
+
+@pytest.fixture
+def start_bot(fake_slack: FakeSlack, make_services: Callable[..., Services]) -> Iterator[Callable[..., RunningBot]]:
+    """Start a bot (settings overrides as keyword arguments); each is stopped after the test.
+
+    FakeSlack is set up before the services, so it outlives them: lazy listeners still
+    running when the services stop can finish their Web API calls.
+    """
+    running: list[RunningBot] = []
+
+    def start(*, jobs: tuple[Job, ...] = JOBS, **overrides: Any) -> RunningBot:
+        settings_overrides: dict[str, Any] = {
+            "slack_bot_token": BOT_TOKEN,
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": fake_slack.base_url,
+            "timezone": "UTC",
+            **overrides,
+        }
+        services = make_services(**settings_overrides)
+        if jobs:
+            services.jobs.upsert(list(jobs))
+        services.start()
+        app = build_app(services.settings, services)
+        server = HttpServer(make_wsgi_app(app, services), host="127.0.0.1", port=0, threads=8).start()
+        bot = RunningBot(f"http://127.0.0.1:{server.port}", fake_slack, services, app, services.settings, server)
+        running.append(bot)
+        return bot
+
+    yield start
+    for bot in running:
+        bot.stop()
+        bot.services.stop()  # lazy listeners finish while FakeSlack still answers
+
+
+@pytest.fixture
+def bot(start_bot: Callable[..., RunningBot]) -> RunningBot:
+    return start_bot()
+
+
+def texts_in(node: Any) -> str:
+    """Every ``text`` string in some Block Kit (blocks, a view, a message), one per line: what a user reads."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "text" and isinstance(item, str):
+                    found.append(item)
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(node)
+    return "\n".join(found)
+
+
+def json_param(call: dict[str, Any], name: str) -> Any:
+    """A Web API call's parameter that slack_sdk sent JSON-encoded (view, blocks)."""
+    value = call["params"][name]
+    return json.loads(value) if isinstance(value, str) else value
