@@ -39,13 +39,13 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import parse_qs, urlsplit
 
 from core.domain.entry import TimeEntry
@@ -88,8 +88,8 @@ class _Loopback:
     @property
     def url(self) -> str:
         assert self._server is not None, "start() the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     def start(self) -> _Loopback:
         fake = self
@@ -563,6 +563,14 @@ class FakeWebhookReceiver(_Loopback):
         return _Reply(200, {"status": "duplicate" if duplicate else "accepted"})
 
 
+class ZohoRefCallables(TypedDict):
+    """The SQL store's three callables, as ``build_sink`` takes them."""
+
+    load_zoho_ids: Callable[[Sequence[str]], dict[str, str]]
+    save_zoho_id: Callable[[str, str | None], None]
+    job_zoho_id: Callable[[str], str | None]
+
+
 class InMemoryZohoRefs:
     """Stand-in for the SQL store's Zoho callables (entry -> log id, job -> Zoho job id)."""
 
@@ -573,7 +581,7 @@ class InMemoryZohoRefs:
         self.fail_saves = 0  # fail this many save_zoho_id calls
         self._lock = threading.Lock()
 
-    def load_zoho_ids(self, entry_ids: Any) -> dict[str, str]:
+    def load_zoho_ids(self, entry_ids: Sequence[str]) -> dict[str, str]:
         with self._lock:
             return {entry_id: self.ids[entry_id] for entry_id in entry_ids if entry_id in self.ids}
 
@@ -591,7 +599,7 @@ class InMemoryZohoRefs:
     def job_zoho_id(self, job_id: str) -> str | None:
         return self.jobs.get(job_id)
 
-    def callables(self) -> dict[str, Callable[..., Any]]:
+    def callables(self) -> ZohoRefCallables:
         return {
             "load_zoho_ids": self.load_zoho_ids,
             "save_zoho_id": self.save_zoho_id,

@@ -12,7 +12,7 @@ import pytest
 from core.sync.ports import Outcome, PushRequest
 from core.zoho import ZohoConfig, build_sink
 from core.zoho.webhook_sink import ZohoWebhookSink, encode_body, sign
-from tests.fakes.zoho_api import FakeWebhookReceiver, make_entry
+from tests.fakes.zoho_api import FakeWebhookReceiver, InMemoryZohoRefs, make_entry
 
 SECRET = "whsec-test-31f0"
 
@@ -32,7 +32,7 @@ def sink(receiver: FakeWebhookReceiver) -> Iterator[ZohoWebhookSink]:
         read_timeout_s=0.5,
         requests_per_minute=10_000,
     )
-    built = build_sink(config, load_zoho_ids=dict, save_zoho_id=lambda *a: None, job_zoho_id=lambda j: None)
+    built = build_sink(config, **InMemoryZohoRefs().callables())
     assert isinstance(built, ZohoWebhookSink)
     yield built
     built.close()

@@ -133,7 +133,10 @@ def test_refused_refresh_token_is_an_auth_error_without_secrets() -> None:
 
 
 def test_too_many_grants_reply_is_rate_limited_for_the_window() -> None:
-    reply = {"error": "Access Denied", "error_description": "You have made too many requests continuously."}
+    reply: dict[str, object] = {
+        "error": "Access Denied",
+        "error_description": "You have made too many requests continuously.",
+    }
     tokens = provider(AccountsServer(reply=reply, status=400))
     with pytest.raises(ZohoRateLimited) as caught:
         tokens.token()
