@@ -79,11 +79,15 @@ def users_with_entries(ctx: BotContext, first: date, last: date) -> set[tuple[st
         .where(TimeEntryRow.work_date >= first, TimeEntryRow.work_date <= last, TimeEntryRow.deleted.is_(False))
         .distinct()
     )
+    # The overlay first: an entry leaves it only after Postgres has committed it, so reading
+    # Postgres second cannot miss one that settles in between.
+    found = {
+        (entry.slack_team_id, entry.slack_user_id)
+        for entry in ctx.services.hot.pending_overlay()
+        if first <= entry.work_date <= last and not entry.deleted
+    }
     with ctx.services.sql.engine.connect() as conn:
-        found = {(str(team), str(user)) for team, user in conn.execute(query)}
-    for entry in ctx.services.hot.pending_overlay():
-        if first <= entry.work_date <= last and not entry.deleted:
-            found.add((entry.slack_team_id, entry.slack_user_id))
+        found.update((str(team), str(user)) for team, user in conn.execute(query))
     return found
 
 
