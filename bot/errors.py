@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from redis.exceptions import RedisError
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 NOT_YOURS = "You can only change your own entries. If this one needs fixing, ask a manager."
 GONE = "That entry no longer exists (it may have been deleted already)."
 NOT_SAVED = "⚠️ *Not saved:* crewclock could not reach its store just now. Please try again in a minute."
-EXPECTED = (PermissionDenied, EntryNotFound, StorageUnavailable)
+EXPECTED = (PermissionDenied, EntryNotFound, StorageUnavailable, RedisError)
 
 
 def new_reference() -> str:
@@ -48,7 +49,7 @@ def user_message(error: BaseException, reference: str) -> str:
         return NOT_YOURS
     if isinstance(error, EntryNotFound):
         return GONE
-    if isinstance(error, StorageUnavailable):
+    if isinstance(error, StorageUnavailable | RedisError):  # Redis away: nothing was saved
         return NOT_SAVED
     if isinstance(error, SlackApiError):
         return f"Slack did not accept a request from crewclock ({error.response.get('error')}). Please try again."

@@ -27,10 +27,19 @@ from slack_bolt import App
 from bot.app import build_app
 from bot.server import EVENTS_PATH, HttpServer, make_wsgi_app
 from core.bootstrap import Services
+from core.domain.entry import TimeEntry
 from core.domain.jobs import Job
 from core.settings import Settings
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_requests import SIGNING_SECRET, SignedResponse, signed_headers
+from tests.fakes.slack_api import TEAM_ID, FakeSlack
+from tests.fakes.slack_requests import (
+    SIGNING_SECRET,
+    USER_ID,
+    SignedResponse,
+    signed_headers,
+    slash_command_body,
+    state_value,
+    view_submission_body,
+)
 
 BOT_TOKEN = "xoxb-crewclock-test"  # a test value, not a credential
 JOBS = (
@@ -162,3 +171,65 @@ def json_param(call: dict[str, Any], name: str) -> Any:
     """A Web API call's parameter that slack_sdk sent JSON-encoded (view, blocks)."""
     value = call["params"][name]
     return json.loads(value) if isinstance(value, str) else value
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns something truthy (lazy listeners run after the ack)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached in {timeout}s")
+        time.sleep(0.02)
+
+
+def open_modal(bot: RunningBot, user_id: str = USER_ID) -> dict[str, Any]:
+    """``/hours`` with no text; returns the modal as views.open got it (with Slack's view id)."""
+    before = len(bot.slack.calls("views.open"))
+    assert bot.post(slash_command_body(text="", user_id=user_id)).status == 200
+    call = bot.slack.wait_for("views.open", before + 1)[-1]
+    return dict(call["response"]["view"])
+
+
+def modal_values(
+    *,
+    work_date: str,
+    job: str | None = "1042",
+    start: str | None = "07:00",
+    end: str | None = "15:30",
+    lunch_start: str | None = None,
+    lunch_end: str | None = None,
+    notes: str = "",
+    change_order: str = "",
+    job_element: str = "static_select",
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """``view.state.values`` of the entry modal as Slack sends them on submit."""
+    return {
+        "job": {"job_select": state_value(job_element, job)},
+        "work_date": {"date": state_value("datepicker", work_date)},
+        "start_time": {"time": state_value("timepicker", start)},
+        "end_time": {"time": state_value("timepicker", end)},
+        "lunch_start": {"time": state_value("timepicker", lunch_start)},
+        "lunch_end": {"time": state_value("timepicker", lunch_end)},
+        "notes": {"text": state_value("plain_text_input", notes or None)},
+        "change_order": {"text": state_value("plain_text_input", change_order or None)},
+    }
+
+
+def submission(view: dict[str, Any], values: dict[str, Any], user_id: str = USER_ID) -> str:
+    """The view_submission of an opened ``view`` with ``values`` typed in."""
+    return view_submission_body(
+        view_id=view["id"],
+        callback_id=view["callback_id"],
+        state_values=values,
+        private_metadata=view["private_metadata"],
+        blocks=view["blocks"],
+        user_id=user_id,
+    )
+
+
+def entries_of(bot: RunningBot, user_id: str = USER_ID) -> list[TimeEntry]:
+    """The user's live entries as Redis holds them (the acknowledged truth), newest first."""
+    return [e for e in bot.services.hot.user_entries(TEAM_ID, user_id, 0, 10**6) if not e.deleted]
