@@ -210,10 +210,11 @@ class _Run:
         try:
             user = payload.user if payload else self.sink.zoho_user(entry)
         except MappingError as exc:
-            # A log may exist under a mapping that has since gone: say so, do not guess.
-            self.results[entry.id] = PushResult.permanent(
-                entry.id, f"cannot check Zoho for an earlier log of this entry: {exc}"
-            )
+            # Only a delete gets here. Without a Zoho user no earlier version could have
+            # been sent, unless the mapping was removed since; that rare orphan is logged
+            # rather than dead-lettering a delete of something Zoho most likely never had.
+            log.warning("zoho: not checking for an earlier log of deleted entry %s: %s", entry.id, exc)
+            self.results[entry.id] = PushResult.ok(entry.id)
             return
         self.checks.append(_Check(entry.id, user, entry.work_date, payload))
 

@@ -145,6 +145,20 @@ def test_deleting_an_entry_zoho_never_had_is_ok(sink: ZohoPeopleSink, fake: Fake
     assert fake.api_calls() == 0  # a first version never pushed: nothing to look for
     assert outcomes(push(sink, make_entry("e2", version=3, deleted=True))) == [Outcome.OK]
     assert fake.calls["addupdatetimelogs"] == 0 and fake.calls["deletetimelog"] == 0
+    # No Zoho user at all: nothing can have been sent, so nothing to look for either.
+    calls = fake.api_calls()
+    assert outcomes(push(sink, make_entry("e3", version=2, deleted=True, email=""))) == [Outcome.OK]
+    assert fake.api_calls() == calls
+
+
+def test_an_edit_of_a_log_removed_in_zoho_is_a_dead_letter(
+    sink: ZohoPeopleSink, fake: FakeZoho, refs: InMemoryZohoRefs
+) -> None:
+    push(sink, make_entry("e1"))
+    fake.logs.clear()  # an admin deleted it in Zoho; recreating it would undo their choice
+    [result] = push(sink, make_entry("e1", version=2, total_hours="6.0"))
+    assert result.outcome is Outcome.PERMANENT and "7049" in result.error
+    assert fake.logs == {}
 
 
 def test_many_deletes_go_in_one_call(sink: ZohoPeopleSink, fake: FakeZoho, refs: InMemoryZohoRefs) -> None:
