@@ -58,8 +58,7 @@ def build_app(
     """
     client = client or build_web_client(settings)
     executor = ThreadPoolExecutor(max_workers=LAZY_WORKERS, thread_name_prefix="crewclock-lazy")
-    app = App(
-        token=settings.slack_bot_token,
+    app = App(  # the bot token travels with the client
         signing_secret=settings.slack_signing_secret,
         client=client,
         process_before_response=process_before_response,

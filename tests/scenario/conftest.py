@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -233,3 +234,8 @@ def submission(view: dict[str, Any], values: dict[str, Any], user_id: str = USER
 def entries_of(bot: RunningBot, user_id: str = USER_ID) -> list[TimeEntry]:
     """The user's live entries as Redis holds them (the acknowledged truth), newest first."""
     return [e for e in bot.services.hot.user_entries(TEAM_ID, user_id, 0, 10**6) if not e.deleted]
+
+
+def zone_off_utc_date() -> str:
+    """A time zone whose date differs from UTC's right now, so a UTC default would be caught."""
+    return "Pacific/Kiritimati" if datetime.now(UTC).hour >= 10 else "Pacific/Pago_Pago"

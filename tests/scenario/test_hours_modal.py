@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,14 +19,10 @@ from tests.scenario.conftest import (
     submission,
     texts_in,
     wait_until,
+    zone_off_utc_date,
 )
 
 LABELS = ["Job", "Date", "Start", "End", "Lunch start", "Lunch end", "Notes", "Change order"]
-
-
-def zone_off_utc_date() -> str:
-    """A zone whose date differs from UTC's right now, so a UTC default would be caught."""
-    return "Pacific/Kiritimati" if datetime.now(UTC).hour >= 12 else "Pacific/Pago_Pago"
 
 
 class GatedSink:
