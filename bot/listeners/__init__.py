@@ -26,10 +26,10 @@ LISTENER_MODULES: list[str] = [
     "bot.listeners.events.app_home",
     "bot.listeners.options.jobs",
     # -- part B: /history, /crewclock, their actions and the weekly summary job go below --
-    # "bot.listeners.commands.history",
+    "bot.listeners.commands.history",
     # "bot.listeners.commands.crewclock",
-    # "bot.listeners.actions.history_actions",
-    # "bot.jobs.weekly_summary",  (its register(app, ctx) adds the job to ctx.services.scheduler)
+    "bot.listeners.actions.history_actions",
+    "bot.weekly",  # its register(app, ctx) adds the weekly DM job to ctx.services.scheduler
 ]
 
 

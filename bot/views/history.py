@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from bot.history_args import HistoryQuery
+from bot.views.common import escape_mrkdwn, format_day, format_hours, shift_text
 from core.domain.entry import TimeEntry
 from core.domain.jobs import Job
 
@@ -26,26 +27,6 @@ NEXT_ACTION = "history_next"
 EXPORT_ACTION = "history_export_csv"
 
 _STATE_MARKS = {"SYNCED": "✅ SYNCED", "PENDING": "⏳ PENDING", "FAILED": "⚠️ FAILED"}
-
-
-def escape_mrkdwn(text: str) -> str:
-    """Escape the three characters Slack treats as markup (``&``, ``<``, ``>``), so text shows as typed."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def format_hours(hours: Decimal) -> str:
-    """8 → "8.0", 7.5 → "7.5", 7.75 → "7.75": exact to the quarter hour, no noise."""
-    text = f"{hours.quantize(Decimal('0.01')):.2f}"
-    return text[:-1] if text.endswith("0") else text
-
-
-def format_day(day: date) -> str:
-    """``Thu Nov 27``; the year only shows when the message spans several years."""
-    return day.strftime("%a %b %-d")
-
-
-def format_clock(value: time) -> str:
-    return value.strftime("%H:%M")
 
 
 def period_label(first: date, last: date) -> str:
@@ -66,15 +47,9 @@ def _notes(text: str) -> str:
 
 def entry_line(entry: TimeEntry, *, show_user: bool) -> str:
     """One entry as mrkdwn: who (for team views), job, start–end, lunch, hours, state, then notes."""
-    lunch = (
-        f"lunch {format_clock(entry.lunch_start)}–{format_clock(entry.lunch_end)}"
-        if entry.lunch_start is not None and entry.lunch_end is not None
-        else "no lunch"
-    )
     parts = [
         f"{escape_mrkdwn(entry.job_name)} ({escape_mrkdwn(entry.job_id)})",
-        f"{format_clock(entry.start_time)}–{format_clock(entry.end_time)}",
-        lunch,
+        shift_text(entry),
         f"*{format_hours(entry.total_hours)} h*",
         _STATE_MARKS.get(entry.sync_label, entry.sync_label),
     ]

@@ -8,7 +8,8 @@ from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
-from bot.views.history import escape_mrkdwn, format_day, format_hours, period_label
+from bot.views.common import escape_mrkdwn, format_day, format_hours
+from bot.views.history import period_label
 from core.service import WeekSummary
 
 OVERTIME_AFTER_HOURS = Decimal("40")

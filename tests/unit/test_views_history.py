@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.history_args import HistoryQuery
+from bot.views.common import escape_mrkdwn, format_hours
 from bot.views.history import (
     EXPORT_ACTION,
     MAX_BLOCKS,
@@ -15,8 +16,6 @@ from bot.views.history import (
     PAGE_SIZE,
     PREVIOUS_ACTION,
     HistoryView,
-    escape_mrkdwn,
-    format_hours,
     history_message,
     period_label,
 )
