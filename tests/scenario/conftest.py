@@ -39,6 +39,7 @@ from tests.fakes.slack_requests import (
     signed_headers,
     slash_command_body,
     state_value,
+    view_for_payload,
     view_submission_body,
 )
 
@@ -239,3 +240,8 @@ def entries_of(bot: RunningBot, user_id: str = USER_ID) -> list[TimeEntry]:
 def zone_off_utc_date() -> str:
     """A time zone whose date differs from UTC's right now, so a UTC default would be caught."""
     return "Pacific/Kiritimati" if datetime.now(UTC).hour >= 10 else "Pacific/Pago_Pago"
+
+
+def view_for_payload_home() -> dict[str, Any]:
+    """The Home tab as a block_actions payload carries it (for clicks on the Home)."""
+    return view_for_payload("V0HOME0001", view_type="home", callback_id="")
