@@ -66,6 +66,12 @@ def remember_profile(ctx: BotContext, user: SlackUser) -> None:
     )
 
 
+def command_text(body: dict[str, Any]) -> str:
+    """The command's text as typed: Slack sends ``&``, ``<`` and ``>`` as HTML entities."""
+    text = str(body.get("text") or "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
 def refusal_text(errors: dict[str, str]) -> str:
     """A quick entry the rules refuse: each problem under the name of its field."""
     lines = [f"• *{FIELDS[f][2] if f in FIELDS else f}:* {message}" for f, message in errors.items()]
@@ -78,7 +84,7 @@ def _ephemeral(ack: Ack, text: str) -> None:
 
 def register(app: App, ctx: BotContext) -> None:
     def acknowledge(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        text = str(body.get("text") or "").strip()
+        text = command_text(body)
         team, user_id = str(body["team_id"]), str(body["user_id"])
         if not text:
             context[PLAN_KEY] = {"open": True}
@@ -150,7 +156,7 @@ def _open_modal(
     if "today" not in plan:
         open_entry_modal(ctx, client, trigger_id=body["trigger_id"], user=user, metadata=metadata)
         return
-    quick = parse_quick_entry(str(body.get("text") or ""), today=date.fromisoformat(plan["today"]))
+    quick = parse_quick_entry(command_text(body), today=date.fromisoformat(plan["today"]))
     jobs = ctx.services.jobs.active_jobs()
     if quick.job_query:
         notice = ambiguous_job_notice(quick.job_query, match_jobs(jobs, quick.job_query))
