@@ -16,6 +16,7 @@ import pytest
 from core.bootstrap import Services
 from core.domain.entry import SyncStatus, TimeEntry
 from core.domain.jobs import Job
+from core.zoho.people_sink import ZohoPeopleSink
 from tests.fakes.zoho_api import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, FakeZoho
 from tests.support.builders import actor, days_ago, draft
 
@@ -27,7 +28,7 @@ def fake() -> Iterator[FakeZoho]:
 
 
 @pytest.fixture
-def services(make_services: Callable[..., Services], fake: FakeZoho) -> Services:
+def services(make_services: Callable[..., Services], fake: FakeZoho) -> Iterator[Services]:
     built = make_services(
         zoho_mode="people",
         zoho_accounts_url=fake.url,
@@ -39,7 +40,10 @@ def services(make_services: Callable[..., Services], fake: FakeZoho) -> Services
         zoho_rate_per_minute=10_000,
     )
     built.sql.upsert_jobs([Job("1042", "Smith Residence", True, "ZJ-1042"), Job("2001", "Harbor Office", True, None)])
-    return built
+    yield built
+    for sink in built.sync.sinks:
+        if isinstance(sink, ZohoPeopleSink):
+            sink.close()  # Services.stop() does not know the Zoho client's pool
 
 
 def zoho_state(services: Services, entry_id: str) -> TimeEntry:
