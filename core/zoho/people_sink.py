@@ -78,6 +78,7 @@ class ZohoPeopleSink:
 
     name = "zoho"
     max_batch = 100
+    idempotent = False  # a repeated create makes a second log: the core must pass ``uncertain``
 
     def __init__(
         self,

@@ -85,6 +85,9 @@ class ZohoWebhookSink:
 
     name = "zoho"
     max_batch = 25
+    # Repeats are harmless only if the receiver honours Idempotency-Key, which we cannot
+    # check from here; so let the core keep its in-flight marks.
+    idempotent = False
 
     def __init__(
         self,
