@@ -27,7 +27,7 @@ LISTENER_MODULES: list[str] = [
     "bot.listeners.options.jobs",
     # -- part B: /history, /crewclock, their actions and the weekly summary job go below --
     "bot.listeners.commands.history",
-    # "bot.listeners.commands.crewclock",
+    "bot.listeners.commands.crewclock",
     "bot.listeners.actions.history_actions",
     "bot.weekly",  # its register(app, ctx) adds the weekly DM job to ctx.services.scheduler
 ]
