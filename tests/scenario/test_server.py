@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from tests.fakes.slack_requests import slash_command_body
-from tests.scenario.conftest import RunningBot
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from core.settings import Settings
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
+from tests.scenario.conftest import BOT_TOKEN, RunningBot, wait_until
+from tests.support.servers import free_port
 
 
 def test_healthz_answers_200_json_with_redis_up(bot: RunningBot) -> None:
@@ -25,3 +35,52 @@ def test_help_is_answered_on_the_events_path(bot: RunningBot) -> None:
     answer = response.json()
     assert answer["response_type"] == "ephemeral"
     assert "/hours 7-3:30 smith" in answer["text"]
+
+
+def test_crewclock_serve_answers_then_stops_gracefully_on_sigterm(
+    fake_slack: FakeSlack, base_settings: Settings, sql: object
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "REDIS_URL": base_settings.redis_url,
+        "DATABASE_URL": base_settings.database_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.base_url,
+        "SLACK_APP_TOKEN": "",
+        "PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("crewclock")), "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _healthy(url), timeout=15, what="crewclock serve up")
+        body = slash_command_body(text="help")
+        request = urllib.request.Request(
+            url + "/slack/events", data=body.encode(), headers=signed_headers(SIGNING_SECRET, body), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
+
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output = process.stdout.read().decode() if process.stdout else ""
+    assert code == 0, output
+    assert "Traceback" not in output
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
