@@ -138,7 +138,8 @@ class SyncEngine:
             now = self.clock()
             self.process(self.hot.claim_ids([entry_id], token=self.token, lease_s=self.lease_s, now=now))
             # Piggyback: whatever else is due rides along, at the cost of what is due.
-            self.sweep(limit=self.batch_size)
+            if not self._closing:
+                self.sweep(limit=self.batch_size)
         except Exception:
             log.exception("sync of entry %s failed; it stays pending for the sweeper", entry_id)
 
@@ -158,30 +159,43 @@ class SyncEngine:
                 break
         return total
 
-    def drain(self, progress: Callable[[int], None] | None = None) -> SyncReport:
+    def drain(self, progress: Callable[[int], None] | None = None, parallel: int = 3) -> SyncReport:
         """Push everything pending now, backing-off entries included, in batches.
 
-        Stops when the backlog is done or a whole batch made no progress (a sink is down).
+        ``parallel`` loops run at once so that Redis, Postgres and Python overlap. Each stops
+        when the backlog is done or one of its batches made no progress (a sink is down).
         """
         pending_at_start, _ = self.hot.counts()
         total = SyncReport()
-        while total.claimed < pending_at_start:
-            now = self.clock()
-            claimed = self.hot.claim_due(
-                token=self.token,
-                lease_s=self.lease_s,
-                limit=self.batch_size,
-                now=now,
-                due_before=float("inf"),
-            )
-            if not claimed:
-                break
-            report = self.process(claimed)
-            total.add(report)
-            if progress:
-                progress(report.claimed)
-            if report.synced == 0 and report.claimed:
-                break
+        lock = threading.Lock()
+
+        def loop() -> None:
+            while True:
+                with lock:
+                    if total.claimed >= pending_at_start:
+                        return
+                claimed = self.hot.claim_due(
+                    token=self.token,
+                    lease_s=self.lease_s,
+                    limit=self.batch_size,
+                    now=self.clock(),
+                    due_before=float("inf"),
+                )
+                if not claimed:
+                    return
+                report = self.process(claimed)
+                with lock:
+                    total.add(report)
+                if progress:
+                    progress(report.claimed)
+                if report.synced == 0:
+                    return
+
+        threads = [threading.Thread(target=loop, name=f"crewclock-drain-{i}") for i in range(max(parallel, 1))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         return total
 
     # -- one attempt on a batch of leased entries -----------------------------------------
@@ -196,13 +210,16 @@ class SyncEngine:
             owed = [e for e in current.values() if _owes(e, sink.name) and e.id not in blocked]
             if not owed:
                 continue
-            slot = SLOTS[sink.name]
-            still_ours = self.hot.mark_inflight(slot, [(e.id, e.version) for e in owed], token=self.token)
-            requests = [
-                PushRequest(e, uncertain=e.sink_state(sink.name).inflight_version == e.version)
-                for e in owed
-                if e.id in still_ours
-            ]
+            if getattr(sink, "idempotent", False):
+                requests = [PushRequest(e) for e in owed]
+            else:
+                slot = SLOTS[sink.name]
+                still_ours = self.hot.mark_inflight(slot, [(e.id, e.version) for e in owed], token=self.token)
+                requests = [
+                    PushRequest(e, uncertain=e.sink_state(sink.name).inflight_version == e.version)
+                    for e in owed
+                    if e.id in still_ours
+                ]
             results = self._push(sink, requests)
             ok = 0
             for request in requests:

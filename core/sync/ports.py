@@ -59,5 +59,8 @@ class Sink(Protocol):
 
     name: str  # "postgres" or "zoho": the sink-state slot it owns
     max_batch: int
+    # True when pushing a version twice can never create a second copy (an upsert by id):
+    # the engine then skips marking pushes in flight, and ``uncertain`` is never needed.
+    idempotent: bool
 
     def push(self, requests: Sequence[PushRequest]) -> list[PushResult]: ...

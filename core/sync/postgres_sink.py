@@ -17,6 +17,7 @@ class PostgresSink:
     """Pushes entries to the SQL store; the upsert is idempotent, so ``uncertain`` needs no check."""
 
     name = "postgres"
+    idempotent = True
 
     def __init__(self, store: SqlStore, max_batch: int = 1000) -> None:
         self.store = store
