@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 JOB_ID = "weekly-summary"
 CHECK_INTERVAL_S = 300.0
+FIRST_RUN_DELAY_S = 60  # let a starting process settle (and its tests finish) before the first check
 CLAIM_TTL_S = 15 * 60  # longer than one send takes, 429 retries included
 SENT_TTL_S = 8 * 24 * 3600
 FAILED_BACKOFF_S = 3600  # a refused DM (user gone, DMs closed) is not retried every run
@@ -270,7 +271,7 @@ def register_weekly_job(ctx: BotContext, *, interval_s: float = CHECK_INTERVAL_S
         seconds=interval_s,
         id=JOB_ID,
         replace_existing=True,
-        next_run_time=datetime.now(UTC) + timedelta(seconds=15),
+        next_run_time=datetime.now(UTC) + timedelta(seconds=FIRST_RUN_DELAY_S),
     )
     return summaries
 
