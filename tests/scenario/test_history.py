@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot.views.history import EXPORT_ACTION, NEXT_ACTION, PREVIOUS_ACTION
 from core.domain.clock import today_in
@@ -356,3 +357,21 @@ def test_a_crew_member_cannot_page_into_someone_elses_hours(bot: RunningBot) -> 
     [answer] = responses(bot, method)
     assert answer["text"].startswith("Sorry — /history shows only your own hours.")
     assert bot.slack.uploads() == []
+
+
+def test_postgres_down_shows_what_redis_has_and_says_older_entries_are_missing(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log_hours(bot, day=today())
+    bot.services.sql.upsert_entries([old_row(day=today() - timedelta(days=45), n=400)])
+
+    def postgres_is_down(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("SELECT ...", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(bot.services.sql, "user_entries", postgres_is_down)
+
+    answer = answer_of(bot, "60")
+
+    assert "Older entries could not be loaded right now" in texts_in(answer["blocks"])
+    [line] = entry_lines(answer)
+    assert "Smith Residence" in line
