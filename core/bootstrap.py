@@ -116,4 +116,8 @@ def build_services(settings: Settings, *, redis_override: redis.Redis | None = N
         zoho_enabled=zoho is not None,
     )
     scheduler = build_scheduler(engine, hot, interval_s=settings.sync_retry_interval_s)
-    return Services(settings, client, hot, sql, engine, entries, JobCatalog(sql, client), scheduler)
+    services = Services(settings, client, hot, sql, engine, entries, JobCatalog(sql, client), scheduler)
+    close_zoho = getattr(zoho, "close", None)
+    if close_zoho is not None:
+        services.extra_closers.append(close_zoho)  # its HTTP connection pool
+    return services

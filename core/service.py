@@ -287,19 +287,16 @@ class TimeEntryService:
         return EntryList(merge_by_id(cold, hot), complete)
 
     def recent_entries(self, *, actor: Actor, team_id: str, user_id: str, limit: int = 5) -> EntryList:
+        """The user's newest ``limit`` entries: the hot window first, Postgres for what is older."""
         today = today_in(self.default_zone, self.clock())
-        hot_from = self.hot_from()
+        window_start = today - timedelta(days=self.cache_days)
         listed = self.list_user_entries(
-            actor=actor,
-            team_id=team_id,
-            user_id=user_id,
-            first=min(hot_from, today),
-            last=today + timedelta(days=1),
+            actor=actor, team_id=team_id, user_id=user_id, first=window_start, last=today + timedelta(days=1)
         )
         entries, complete = listed.entries, listed.complete
         if len(entries) < limit:
             try:
-                older = self.sql.recent_user_entries(team_id, user_id, min(hot_from, today), limit)
+                older = self.sql.recent_user_entries(team_id, user_id, window_start, limit)
                 entries = merge_by_id(entries, older)
             except Exception as exc:
                 log.warning("recent entries read from Postgres failed: %s", exc)

@@ -138,7 +138,7 @@ class Settings:
     zoho_webhook_secret: str = ""
     zoho_user_map: dict[str, str] = field(default_factory=dict)
     zoho_timeout_s: float = 10.0
-    zoho_rate_per_minute: int = 60
+    zoho_rate_per_minute: int = 20  # Zoho documents 20 time-tracker calls a minute, then a lock
     zoho_rate_per_day: int = 10000
 
     @property
@@ -201,7 +201,7 @@ class Settings:
             zoho_webhook_secret=env.get("ZOHO_WEBHOOK_SECRET", "").strip(),
             zoho_user_map=_user_map(env, "ZOHO_USER_MAP"),
             zoho_timeout_s=_float(env, "ZOHO_TIMEOUT_S", 10.0),
-            zoho_rate_per_minute=_int(env, "ZOHO_RATE_PER_MINUTE", 60, minimum=1),
+            zoho_rate_per_minute=_int(env, "ZOHO_RATE_PER_MINUTE", 20, minimum=1),
             zoho_rate_per_day=_int(env, "ZOHO_RATE_PER_DAY", 10000, minimum=1),
         )
 

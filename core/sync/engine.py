@@ -210,13 +210,16 @@ class SyncEngine:
             owed = [e for e in current.values() if _owes(e, sink.name) and e.id not in blocked]
             if not owed:
                 continue
-            if getattr(sink, "idempotent", False):
+            idempotent = bool(getattr(sink, "idempotent", False))
+            if idempotent:
                 requests = [PushRequest(e) for e in owed]
             else:
                 slot = SLOTS[sink.name]
                 still_ours = self.hot.mark_inflight(slot, [(e.id, e.version) for e in owed], token=self.token)
                 requests = [
-                    PushRequest(e, uncertain=e.sink_state(sink.name).inflight_version == e.version)
+                    # Any push whose result was never recorded (this version or an older one, since
+                    # edited) may have landed: the sink must look before it creates.
+                    PushRequest(e, uncertain=e.sink_state(sink.name).inflight_version != 0)
                     for e in owed
                     if e.id in still_ours
                 ]
@@ -225,7 +228,7 @@ class SyncEngine:
             for request in requests:
                 entry = request.entry
                 result = results.get(entry.id) or PushResult.retry(entry.id, f"{sink.name} gave no result")
-                state = self._next_state(entry.sink_state(sink.name), entry.version, result)
+                state = self._next_state(entry.sink_state(sink.name), entry.version, result, marked=not idempotent)
                 current[entry.id] = entry.with_sink_state(sink.name, state)
                 if result.outcome is Outcome.OK:
                     ok += 1
@@ -257,14 +260,18 @@ class SyncEngine:
                     results[request.entry.id] = PushResult.retry(request.entry.id, message)
         return results
 
-    def _next_state(self, state: SinkState, version: int, result: PushResult) -> SinkState:
+    def _next_state(self, state: SinkState, version: int, result: PushResult, *, marked: bool) -> SinkState:
         now = self.clock()
         if result.outcome is Outcome.OK:
             return SinkState(SyncStatus.SYNCED, 0, max(state.synced_version, version), 0, "", 0.0)
         attempts = state.attempts + 1
         error = result.error[:ERROR_MAX_CHARS]
-        # An error reply means the push did not land: nothing is left uncertain.
-        inflight = 0 if result.outcome is Outcome.PERMANENT else state.inflight_version
+        # A permanent error is the sink's answer: nothing landed. A transient one (a timeout,
+        # a dropped connection) may have landed: keep the in-flight mark so the next try checks.
+        if result.outcome is Outcome.PERMANENT:
+            inflight = 0
+        else:
+            inflight = version if marked else state.inflight_version
         if result.outcome is Outcome.PERMANENT or attempts >= self.policy.max_attempts:
             return SinkState(SyncStatus.DEAD, attempts, state.synced_version, inflight, error, 0.0)
         delay = self.policy.delay(attempts, self.rng)
