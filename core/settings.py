@@ -157,7 +157,10 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read every setting once; raise ``SettingsError`` naming a bad one."""
         env = os.environ if env is None else env
-        zoho_mode = env.get("ZOHO_MODE", "off").strip().lower() or "off"
+        # The seed's deployments set only ZOHO_ACCESS_TOKEN_URL (a Zoho Flow webhook): keep them working.
+        webhook_url = (env.get("ZOHO_WEBHOOK_URL") or env.get("ZOHO_ACCESS_TOKEN_URL") or "").strip()
+        default_mode = "webhook" if webhook_url and "ZOHO_MODE" not in env else "off"
+        zoho_mode = env.get("ZOHO_MODE", default_mode).strip().lower() or "off"
         if zoho_mode not in ("off", "webhook", "people"):
             raise SettingsError(f"ZOHO_MODE must be off, webhook or people, got {zoho_mode!r}")
         database_url = env.get("DATABASE_URL", "").strip()
@@ -197,7 +200,7 @@ class Settings:
             zoho_client_id=env.get("ZOHO_CLIENT_ID", "").strip(),
             zoho_client_secret=env.get("ZOHO_CLIENT_SECRET", "").strip(),
             zoho_refresh_token=env.get("ZOHO_REFRESH_TOKEN", "").strip(),
-            zoho_webhook_url=env.get("ZOHO_WEBHOOK_URL", "").strip(),
+            zoho_webhook_url=webhook_url,
             zoho_webhook_secret=env.get("ZOHO_WEBHOOK_SECRET", "").strip(),
             zoho_user_map=_user_map(env, "ZOHO_USER_MAP"),
             zoho_timeout_s=_float(env, "ZOHO_TIMEOUT_S", 10.0),

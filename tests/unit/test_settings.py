@@ -49,3 +49,9 @@ def test_bad_values_name_the_setting(env: dict[str, str], message: str) -> None:
 def test_repr_never_shows_secrets() -> None:
     settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-secret", "ZOHO_CLIENT_SECRET": "zsecret"})
     assert "xoxb-secret" not in repr(settings) and "zsecret" not in repr(settings)
+
+
+def test_the_seeds_zoho_settings_still_mean_webhook_mode() -> None:
+    settings = Settings.from_env({"ZOHO_ACCESS_TOKEN_URL": "https://flow.zoho.com/hook/1", "ZOHO_WEBHOOK_SECRET": "s"})
+    assert (settings.zoho_mode, settings.zoho_webhook_url) == ("webhook", "https://flow.zoho.com/hook/1")
+    assert Settings.from_env({"ZOHO_ACCESS_TOKEN_URL": "https://x", "ZOHO_MODE": "off"}).zoho_mode == "off"
