@@ -78,12 +78,12 @@ def register(app: App, ctx: BotContext) -> None:
         actor = _clicker(ctx, body)
         try:
             query = _query_of(body)
-            loaded = load_history(ctx, actor=actor, query=query)
-            upload_csv(ctx, client, actor=actor, query=query, entries=list(loaded.view.entries))
+            view = load_history(ctx, actor=actor, query=query)
+            upload_csv(ctx, client, actor=actor, query=query, entries=list(view.entries))
         except (HistoryArgsError, HistoryRefused) as refused:
             answer(respond, refusal_message(refused.message))
             return
-        answer(respond, export_sent_message(len(loaded.view.entries)))
+        answer(respond, export_sent_message(len(view.entries)))
 
     # Unexpected failures after the ack (Redis, Slack) reach the user through bot.errors.lazy.
     app.action(PREVIOUS_ACTION)(ack=ack_now, lazy=[lazy(turn_page)])

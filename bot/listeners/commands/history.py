@@ -7,7 +7,6 @@ the ack. The same loading code answers the Next/Previous/Export buttons
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -45,12 +44,6 @@ class HistoryRefused(Exception):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedHistory:
-    view: HistoryView
-    listed: EntryList
-
-
 def _job_named(ctx: BotContext, text: str) -> Job:
     jobs = ctx.services.jobs.all_jobs()  # inactive ones too: their hours still count
     job = resolve_job(jobs, text)
@@ -80,7 +73,7 @@ def resolve_query(ctx: BotContext, *, actor: Actor, args: HistoryArgs) -> Histor
     return HistoryQuery(first=first, last=last, user_id=user_id, job_id=job.id if job else None)
 
 
-def load_history(ctx: BotContext, *, actor: Actor, query: HistoryQuery) -> LoadedHistory:
+def load_history(ctx: BotContext, *, actor: Actor, query: HistoryQuery) -> HistoryView:
     """Read the entries ``query`` names, as ``actor`` may see them (one core call).
 
     Raises:
@@ -103,8 +96,7 @@ def load_history(ctx: BotContext, *, actor: Actor, query: HistoryQuery) -> Loade
     except PermissionDenied:
         raise HistoryRefused(NOT_YOURS) from None
     job = ctx.services.jobs.get(query.job_id) if query.job_id is not None else None
-    view = HistoryView(query=query, entries=listed.entries, complete=listed.complete, viewer_id=actor.user_id, job=job)
-    return LoadedHistory(view, listed)
+    return HistoryView(query=query, entries=listed.entries, complete=listed.complete, viewer_id=actor.user_id, job=job)
 
 
 def answer(respond: Respond, payload: dict[str, Any], *, replace: bool = False) -> None:
@@ -120,11 +112,11 @@ def answer(respond: Respond, payload: dict[str, Any], *, replace: bool = False) 
 def show_history(ctx: BotContext, *, actor: Actor, query: HistoryQuery, respond: Respond, replace: bool) -> None:
     """Load, render and post one page; a refusal is told to the user instead."""
     try:
-        loaded = load_history(ctx, actor=actor, query=query)
+        view = load_history(ctx, actor=actor, query=query)
     except HistoryRefused as refused:
         answer(respond, refusal_message(refused.message))
         return
-    answer(respond, history_message(loaded.view), replace=replace)
+    answer(respond, history_message(view), replace=replace)
 
 
 def register(app: App, ctx: BotContext) -> None:
