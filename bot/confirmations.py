@@ -16,8 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 
-from bot.views.confirmation import confirmation_message
+from bot.views.confirmation import Message, confirmation_message
 from core.bootstrap import Services
 from core.domain.entry import TimeEntry
 from core.sync.engine import SyncEvent
@@ -25,12 +26,18 @@ from core.sync.engine import SyncEvent
 log = logging.getLogger(__name__)
 
 MESSAGE_TTL_S = 14 * 86400  # long after an entry has settled; a stale key only costs a GET
+DM_CHANNEL_TTL_S = 30 * 86400  # the app's DM with a user keeps its id; saves a conversations.open per entry
+STALE_DM_ERRORS = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 UPDATE_WORKERS = 2
 UPDATE_BACKLOG = 1000  # updates queued beyond this are skipped (logged): Home and /history still tell the truth
 
 
 def message_key(entry_id: str) -> str:
     return f"slack:msg:{entry_id}"
+
+
+def dm_key(user_id: str) -> str:
+    return f"slack:dm:{user_id}"
 
 
 class ConfirmationMessages:
@@ -54,8 +61,7 @@ class ConfirmationMessages:
         """
         message = confirmation_message(entry)
         try:
-            dm = self.client.conversations_open(users=user_id)["channel"]["id"]
-            posted = self.client.chat_postMessage(channel=dm, text=message.text, blocks=message.blocks)
+            posted = self._post_dm(user_id, message)
         except SlackApiError as exc:
             if not channel_id:
                 raise
@@ -69,6 +75,19 @@ class ConfirmationMessages:
         current = self.hot.get(entry.id)
         if current is not None and confirmation_message(current) != message:
             self.refresh(current)
+
+    def _post_dm(self, user_id: str, message: Message) -> SlackResponse:
+        cached = self.redis.get(dm_key(user_id))
+        if cached is not None:
+            try:
+                return self.client.chat_postMessage(channel=cached.decode(), text=message.text, blocks=message.blocks)
+            except SlackApiError as exc:
+                if exc.response.get("error") not in STALE_DM_ERRORS:
+                    raise
+                self.redis.delete(dm_key(user_id))
+        channel = self.client.conversations_open(users=user_id)["channel"]["id"]
+        self.redis.set(dm_key(user_id), channel, ex=DM_CHANNEL_TTL_S)
+        return self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
 
     def refresh(self, entry: TimeEntry) -> bool:
         """Update the entry's confirmation to its state now; False when it has none."""

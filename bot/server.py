@@ -77,14 +77,27 @@ class HttpServer:
         )
         return not busy and not unsent
 
+    def _in_loop(self, action: Callable[[], object]) -> None:
+        """Run ``action`` in the server's own loop thread (closing sockets under its select is not safe)."""
+        done = threading.Event()
+
+        def thunk() -> None:
+            try:
+                action()
+            finally:
+                done.set()
+
+        self._server.trigger.pull_trigger(thunk)
+        done.wait(timeout=5)
+
     def stop(self, deadline_s: float = 10.0) -> None:
         """Stop accepting, give requests in flight up to ``deadline_s`` to finish, then close."""
-        wasyncore.dispatcher.close(self._server)  # the listening socket only: the trigger still wakes the loop
+        self._in_loop(lambda: wasyncore.dispatcher.close(self._server))  # the listening socket only
         deadline = time.monotonic() + deadline_s
         while not self._idle() and time.monotonic() < deadline:
             time.sleep(0.02)
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=max(deadline - time.monotonic(), 0.1))
-        wasyncore.close_all(self._server._map)  # idle keep-alive connections; the loop then ends
+        self._in_loop(lambda: wasyncore.close_all(self._server._map))  # idle keep-alive connections; the loop ends
         self._thread.join(timeout=5)
 
 

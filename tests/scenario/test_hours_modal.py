@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -122,7 +123,7 @@ def test_the_same_modal_submitted_twice_records_one_entry_and_one_dm(bot: Runnin
     assert second.body == b""
     assert len(entries_of(bot)) == 1
     bot.slack.wait_for("chat.postMessage")
-    bot.slack.wait_for("views.publish", 1)  # the Home refresh of the first; let the lazy work finish
+    time.sleep(0.3)  # the second submission's lazy listener had time to post, if it would
     assert len(bot.slack.calls("chat.postMessage")) == 1
 
 

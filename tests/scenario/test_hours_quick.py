@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -145,5 +146,5 @@ def test_a_slack_retry_of_the_same_command_records_one_entry(bot: RunningBot) ->
     assert first.json()["text"].split(" · ")[:3] == again.json()["text"].split(" · ")[:3]
     assert len(entries_of(bot)) == 1
     bot.slack.wait_for("chat.postMessage")
-    bot.slack.wait_for("views.publish")
+    time.sleep(0.3)  # the retry's lazy listener had time to post, if it would
     assert len(bot.slack.calls("chat.postMessage")) == 1

@@ -18,7 +18,7 @@ from bot.confirmations import ConfirmationMessages
 from bot.context import BotContext
 from bot.errors import lazy
 from bot.listeners import team_of
-from bot.listeners.events.app_home import publish_home
+from bot.listeners.events.app_home import refresh_home_if_seen
 from bot.listeners.views.entry_modal import open_entry_modal, prefill_from_entry
 from bot.views.common import DELETE_ACTION, EDIT_ACTION, LOG_HOURS_ACTION
 from bot.views.entry_modal import ModalMetadata
@@ -61,9 +61,9 @@ def register(app: App, ctx: BotContext) -> None:
         intent = f"delete:{entry_id}:{body['actions'][0].get('action_ts', '')}"
         tombstone = ctx.services.entries.delete_entry(entry_id, actor=actor, intent_key=intent).entry
         ConfirmationMessages(client, ctx.services).refresh(tombstone)
-        publish_home(ctx, client, team, tombstone.slack_user_id)
+        refresh_home_if_seen(ctx, client, team, tombstone.slack_user_id)
         if tombstone.slack_user_id != user_id:
-            publish_home(ctx, client, team, user_id)
+            refresh_home_if_seen(ctx, client, team, user_id)
 
     @lazy
     def log_hours(body: dict[str, Any], client: WebClient) -> None:

@@ -12,6 +12,12 @@ from bot.errors import lazy
 from bot.views.home import home_view
 from core.domain.clock import today_in
 
+HOME_SEEN_TTL_S = 30 * 86400
+
+
+def _seen_key(team_id: str, user_id: str) -> str:
+    return f"slack:home-seen:{team_id}:{user_id}"
+
 
 def publish_home(ctx: BotContext, client: WebClient, team_id: str, user_id: str) -> None:
     """Read the user's week and last entries (in their time zone) and ``views.publish`` them."""
@@ -30,6 +36,12 @@ def publish_home(ctx: BotContext, client: WebClient, team_id: str, user_id: str)
     client.views_publish(user_id=user_id, view=view)
 
 
+def refresh_home_if_seen(ctx: BotContext, client: WebClient, team_id: str, user_id: str) -> None:
+    """Publish the Home again after a write, for users who look at it (the rest get it fresh on opening)."""
+    if ctx.services.redis.exists(_seen_key(team_id, user_id)):
+        publish_home(ctx, client, team_id, user_id)
+
+
 def register(app: App, ctx: BotContext) -> None:
     def acknowledge(ack: Ack) -> None:
         ack()
@@ -38,6 +50,8 @@ def register(app: App, ctx: BotContext) -> None:
     def publish(body: dict[str, Any], client: WebClient, event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return  # the Messages tab needs nothing from us
-        publish_home(ctx, client, body["team_id"], event["user"])
+        team_id, user_id = body["team_id"], event["user"]
+        ctx.services.redis.set(_seen_key(team_id, user_id), 1, ex=HOME_SEEN_TTL_S)
+        publish_home(ctx, client, team_id, user_id)
 
     app.event("app_home_opened")(ack=acknowledge, lazy=[publish])

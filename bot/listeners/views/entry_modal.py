@@ -20,7 +20,7 @@ from bot.confirmations import ConfirmationMessages
 from bot.context import BotContext, SlackUser
 from bot.errors import lazy
 from bot.listeners import own_actor, team_of
-from bot.listeners.events.app_home import publish_home
+from bot.listeners.events.app_home import refresh_home_if_seen
 from bot.views.entry_modal import (
     CALLBACK_ID,
     ModalMetadata,
@@ -119,9 +119,9 @@ def after_save(ctx: BotContext, client: WebClient, entry_id: str, *, user_id: st
     messages = ConfirmationMessages(client, ctx.services)
     if mode == "create" or not messages.refresh(entry):
         messages.post(entry, user_id=user_id, channel_id=channel_id)
-    publish_home(ctx, client, entry.slack_team_id, entry.slack_user_id)
+    refresh_home_if_seen(ctx, client, entry.slack_team_id, entry.slack_user_id)
     if user_id != entry.slack_user_id:
-        publish_home(ctx, client, entry.slack_team_id, user_id)
+        refresh_home_if_seen(ctx, client, entry.slack_team_id, user_id)
 
 
 def _save(ctx: BotContext, body: dict[str, Any], view: dict[str, Any]) -> tuple[RecordResult, ModalMetadata]:
