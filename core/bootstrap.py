@@ -12,6 +12,7 @@ import redis
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from core.catalog import JobCatalog
+from core.doctor import redis_config_checks
 from core.domain.rules import day_number
 from core.hot.store import HotStore
 from core.schedule.scheduler import build_scheduler
@@ -70,7 +71,15 @@ class Services:
     extra_closers: list[Any] = field(default_factory=list)
 
     def start(self) -> None:
-        """Start background work: the retry scheduler (which also sweeps at once)."""
+        """Start background work: the retry scheduler (which also sweeps at once).
+
+        Warns in the log when Redis could lose pending entries (no persistence, or an
+        eviction policy that may pick keys without a TTL).
+        """
+        if not self.settings.embedded_redis:
+            for check in redis_config_checks(self.redis):
+                if not check.ok:
+                    log.warning("%s: %s", check.name, check.detail)
         self.hot.mark_watermark(day_number(datetime.now(UTC).date()))
         if not self.scheduler.running:
             self.scheduler.start()

@@ -291,3 +291,12 @@ def test_shutdown_leaves_unfinished_work_pending(base_settings, real_redis: redi
     gate.set()
     assert all(real_redis.zscore(PENDING_KEY, key_id(i)) is not None for i in ids[1:])
     assert all(real_redis.ttl(f"e:{key_id(i)}") == -1 for i in ids[1:])
+
+
+def test_start_warns_when_redis_could_lose_pending_entries(
+    make_services: Callable[..., Services], caplog: pytest.LogCaptureFixture
+) -> None:
+    services = make_services()  # the shared test Redis keeps nothing on disk
+    with caplog.at_level("WARNING", logger="core.bootstrap"):
+        services.start()
+    assert any("redis persistence" in r.getMessage() and "appendonly yes" in r.getMessage() for r in caplog.records)
