@@ -63,7 +63,8 @@ def read_jobs_csv(stream: TextIO) -> list[Job]:
     if not {"id", "name"} <= fields:
         raise JobCsvError("The CSV needs a header with at least the columns id and name.")
     jobs: list[Job] = []
-    for line, row in enumerate(reader, start=2):
+    for row in reader:
+        line = reader.line_num  # DictReader skips blank rows: count lines the way an editor does
         clean = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
         if not clean.get("id") or not clean.get("name"):
             raise JobCsvError(f"Line {line}: id and name are required.")
