@@ -156,11 +156,12 @@ def mrkdwn_to_text(text: str, *, style: Style = PLAIN, name_of: NameOf = _no_nam
         if i % 2:  # inside ``` ... ```: verbatim, indented, on lines of its own
             code = unescape(part).strip("\n")
             block = "\n".join(CODE_INDENT + line for line in code.split("\n"))
-            if pieces and not pieces[-1].endswith("\n"):
+            if pieces and pieces[-1] and not pieces[-1].endswith("\n"):
                 pieces.append("\n")
             pieces.append(block + "\n")
         else:
-            pieces.append(_prose(part.lstrip("\n") if pieces else part, style, name_of))
+            # Text after a code block starts on a line of its own, as Slack shows it.
+            pieces.append(_prose(part.lstrip("\n ") if pieces else part, style, name_of))
     return "".join(pieces).rstrip("\n")
 
 

@@ -226,6 +226,9 @@ class ConsoleScreen:
         self.show(["", self.terminal.style.dim("crewclock · Home"), *self.render_view(view)])
 
     def render_view(self, view: Mapping[str, Any]) -> list[str]:
+        """A modal's or Home's blocks, indented, buttons numbered."""
+        if not view.get("blocks"):
+            return []
         with self.board.numbering(view_surface(str(view["id"]))) as number_for:
             body = render_message(
                 "",

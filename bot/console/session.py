@@ -83,13 +83,10 @@ class ConsoleSession:
         """Read and answer commands until ``quit`` or the end of input; returns the exit code."""
         while True:
             self.screen.flush()
-            line = self.terminal.read(f"{self.person.handle}> ")
+            line = self.terminal.read_command(f"{self.person.handle}> ")
             if line is None:
                 return 0
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            if not self.handle(line):
+            if not self.handle(line.strip()):
                 return 0
 
     def handle(self, line: str) -> bool:

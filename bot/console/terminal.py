@@ -64,6 +64,24 @@ class Terminal:
         # input() gives line editing, but only reads sys.stdin and writes its prompt to sys.stdout.
         return self.interactive and self.stdin is sys.stdin and self.stdout is sys.stdout
 
+    def read_command(self, prompt: str) -> str | None:
+        """The next command: blank lines are skipped, and a script's ``#`` comments are shown as narration."""
+        while True:
+            if self.interactive:
+                line = self.read(prompt)
+                if line is None or (line.strip() and not line.lstrip().startswith("#")):
+                    return line
+                continue
+            raw = self.stdin.readline()
+            if not raw:
+                return None
+            line = raw.rstrip("\r\n")
+            if line.lstrip().startswith("#"):
+                self.say(self.style.dim(line.strip()))
+            elif line.strip():
+                self.say(prompt + line)
+                return line
+
     def read(self, prompt: str) -> str | None:
         """One line without its newline, or None at the end of input.
 
