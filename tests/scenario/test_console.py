@@ -118,7 +118,7 @@ def test_the_first_run_seeds_demo_jobs_and_crew_hours_and_later_runs_do_not(sett
     empty = replace(settings, database_url=settings.database_url + "-empty")
     no_demo = console(empty, "/hours 7-3 smith\n", "--no-demo")
     assert "I couldn't find a job matching smith" in no_demo.out  # no jobs at all: the form asks
-    assert "Job (type to search): " in no_demo.out and "(form closed: nothing was sent)" in no_demo.out
+    assert "crewclock · form" in no_demo.out and "(form closed: nothing was sent)" in no_demo.out
 
 
 def test_the_form_asks_each_input_and_a_validation_error_is_asked_again(settings: Settings, db_url: str) -> None:
