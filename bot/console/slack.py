@@ -38,6 +38,7 @@ from bot.console.people import (
 CONSOLE_TOKEN = "xoxb-crewclock-console"  # a placeholder only the stand-in accepts, never sent beyond loopback
 JSON_PARAMS = ("blocks", "view", "files", "attachments")
 MESSAGE_BLOCKS_MAX = 50
+TRIGGER_TTL_S = 3.0
 VIEW_BLOCKS_MAX = 100
 
 
@@ -107,7 +108,7 @@ class _State:
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     homes: dict[str, str] = field(default_factory=dict)  # user id -> Home view id
-    triggers: dict[str, str] = field(default_factory=dict)  # trigger id -> user id
+    triggers: dict[str, tuple[str, float]] = field(default_factory=dict)  # trigger id -> (user id, issued at)
     files: dict[str, SharedFile] = field(default_factory=dict)
     responders: dict[str, _Responder] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
@@ -170,7 +171,7 @@ class SlackStandIn:
             f"{int(time.time())}{next(self._ids):05d}.{BOT_ID[1:]}.{hashlib.sha1(user_id.encode()).hexdigest()[:16]}"
         )
         with self._lock:
-            self._state.triggers[trigger] = user_id
+            self._state.triggers[trigger] = (user_id, time.monotonic())
         return trigger
 
     def new_response_url(self, user_id: str, channel: str, origin: tuple[str, str] | None = None) -> str:
@@ -442,9 +443,12 @@ class SlackStandIn:
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         trigger = str(args.get("trigger_id") or "")
         with self._lock:
-            user_id = self._state.triggers.get(trigger)
-        if user_id is None:
+            issued = self._state.triggers.get(trigger)
+        if issued is None:
             raise SlackApiRefusal("invalid_trigger_id")
+        user_id, at = issued
+        if time.monotonic() - at > TRIGGER_TTL_S:
+            raise SlackApiRefusal("expired_trigger_id")  # Slack honours a trigger for 3 seconds
         view = args.get("view")
         if not isinstance(view, Mapping) or not view:
             raise SlackApiRefusal("invalid_arguments")

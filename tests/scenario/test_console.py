@@ -25,6 +25,7 @@ from bot.console import main as console_main
 from bot.console.people import TEAM_ID
 from core.domain.clock import today_in
 from core.domain.entry import TimeEntry
+from core.domain.jobs import Job
 from core.settings import Settings
 from core.sql.store import SqlStore, make_engine
 
@@ -156,6 +157,24 @@ def test_the_form_checks_what_slacks_client_would_before_sending(settings: Setti
     assert (entry.job_id, entry.start_time, entry.end_time) == ("1043", time(7), time(16))
 
 
+def test_with_many_jobs_the_job_input_searches_through_the_bots_options_listener(
+    settings: Settings, db_url: str
+) -> None:
+    console(settings, "")  # the first run creates the database and the demo jobs
+    engine = make_engine(db_url)
+    SqlStore(engine).upsert_jobs([Job(f"9{i:03d}", f"Warehouse Bay {i}") for i in range(120)])
+    engine.dispose()
+
+    run = console(settings, "/hours\nnowhere\nbay 11\n1\n\n7\n15:30\n\n\n\n\n")
+
+    form = run.after("maria> /hours\n")
+    assert "Job (type to search): bay 11" in form
+    assert "✗ Nothing matches 'nowhere'." in form
+    assert "11 match — pick one by number:" in form and "1) Warehouse Bay 11 (9011)" in form
+    [entry] = rows(db_url, MARIA)
+    assert (entry.job_id, entry.job_name) == ("9011", "Warehouse Bay 11")
+
+
 def test_an_unclear_quick_entry_opens_the_form_prefilled(settings: Settings, db_url: str) -> None:
     run = console(settings, "/hours 7-3:30 lunch 30 -- gutters\n5\n\n\n\n\n\n\n\n")
 
@@ -224,6 +243,41 @@ def test_the_end_of_input_inside_a_form_closes_it_and_exits_cleanly(settings: Se
     assert run.code == 0
     assert "(form closed: nothing was sent)" in run.out
     assert rows(db_url, MARIA) == []
+
+
+class TypedInput(io.StringIO):
+    """Keystrokes from a terminal: the console treats this stdin as a person typing."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_an_interactive_session_starts_with_a_banner_on_connecting_slack(settings: Settings) -> None:
+    out = io.StringIO()
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--manager", "--tz", TZ])
+
+    code = console_main(settings, args, stdin=TypedInput("people\n"), stdout=out)
+
+    shown = out.getvalue()
+    assert code == 0
+    banner = shown[: shown.index("sam> ")]
+    assert banner.startswith("crewclock console — the real bot, with a stand-in for Slack in this terminal")
+    assert "You are @sam (Sam Rivera, manager) · time zone America/Chicago" in banner
+    assert "Demo: 6 jobs, 6 entries for james and li" in banner
+    for needed in ("manifest.yml", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "Socket Mode"):
+        assert needed in banner
+    assert len(banner.splitlines()) <= 24  # one screen
+    assert "@maria    Maria Lopez    crew member" in shown and "← you" in shown
+
+
+def test_piped_sessions_start_with_one_line_instead(settings: Settings) -> None:
+    run = console(settings, "")
+
+    [line] = run.out.splitlines()
+    assert line.startswith("crewclock console · you are @maria (crew member, America/Chicago) · in-process Redis")
+    assert "manifest.yml" in line and "SLACK_APP_TOKEN" in line
 
 
 def test_typos_get_a_pointer_not_a_crash(settings: Settings) -> None:
