@@ -25,6 +25,20 @@ OPTIONS_LISTED_MAX = 30
 _TIME = re.compile(r"^(\d{1,2})(?::?(\d{2}))?\s*([ap]m?)?$", re.IGNORECASE)
 
 Option = dict[str, Any]
+
+
+class _Marker:
+    """A sentinel: what an answer means before it is checked."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+_ASK_AGAIN: Any = _Marker("ask again")
+_TYPED: Any = _Marker("typed: check it")
 Suggest = Callable[[str, str, str], list[Option]]  # (block id, action id, typed) -> options
 
 
@@ -297,12 +311,3 @@ class ModalForm:
             listed = list(picked[:OPTIONS_LISTED_MAX])
             self.terminal.say(f"  {len(picked)} match — pick one by number:")
             self._list(picked)
-
-
-class _Marker:
-    def __repr__(self) -> str:
-        return "<marker>"
-
-
-_ASK_AGAIN: Any = _Marker()
-_TYPED: Any = _Marker()

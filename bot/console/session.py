@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from slack_bolt import App
@@ -31,7 +32,7 @@ from core.bootstrap import Services
 from core.settings import Settings
 
 SLASH_COMMANDS = ("/hours", "/history", "/crewclock")  # manifest.yml's commands
-LAZY_WAIT_S = 15.0  # a command's lazy work (Web API, Postgres reads) normally takes milliseconds
+LAZY_WAIT_S = 10.0  # a command's lazy work (Web API, Postgres reads) normally takes milliseconds
 SYNC_SETTLE_S = 2.0  # piped: let a new entry's "✅ saved" show under the command that made it
 QUIET_S = 0.1
 ACK_LIMIT_MS = 3000  # Slack gives up on an ack after 3 seconds
@@ -189,7 +190,7 @@ class ConsoleSession:
         if kind == "message":
             found = self.standin.message((where[0], where[1]))
             if found is not None:
-                message = {**found.__dict__}
+                message = asdict(found)
         else:
             view = self.standin.view(where[0])
         if message is None and view is None:
