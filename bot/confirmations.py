@@ -5,6 +5,10 @@ Redis under ``slack:msg:{entry id}``, so whichever crewclock process syncs the e
 ``chat.update`` it: the sync engine calls :meth:`ConfirmationMessages.on_sync` from its
 worker threads, which only hands the update to a small pool of our own — a slow or
 rate-limited Slack never holds up a sync worker.
+
+The first post waits up to ``SAVE_WAIT_S`` for this process's sync pool to save the entry
+(usually a few milliseconds): the DM then says "✅ saved" from the start, and the common
+case costs one Web API call instead of a post and an update (Slack rate-limits both).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ log = logging.getLogger(__name__)
 MESSAGE_TTL_S = 14 * 86400  # long after an entry has settled; a stale key only costs a GET
 DM_CHANNEL_TTL_S = 30 * 86400  # the app's DM with a user keeps its id; saves a conversations.open per entry
 STALE_DM_ERRORS = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
+SAVE_WAIT_S = 0.5
 UPDATE_WORKERS = 2
 UPDATE_BACKLOG = 1000  # updates queued beyond this are skipped (logged): Home and /history still tell the truth
 
@@ -38,6 +43,31 @@ def message_key(entry_id: str) -> str:
 
 def dm_key(user_id: str) -> str:
     return f"slack:dm:{user_id}"
+
+
+class _SaveSignals:
+    """Entries whose confirmation is about to be posted, each waiting for this process to sync it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: dict[str, threading.Event] = {}
+
+    def listen(self, entry_id: str) -> threading.Event:
+        with self._lock:
+            return self._events.setdefault(entry_id, threading.Event())
+
+    def forget(self, entry_id: str) -> None:
+        with self._lock:
+            self._events.pop(entry_id, None)
+
+    def signal(self, entry_id: str) -> None:
+        with self._lock:
+            event = self._events.get(entry_id)
+        if event is not None:
+            event.set()
+
+
+_save_signals = _SaveSignals()  # per process, like the sync pool that sets them
 
 
 class ConfirmationMessages:
@@ -59,6 +89,7 @@ class ConfirmationMessages:
         Raises:
             SlackApiError: neither the DM nor the ephemeral fallback worked.
         """
+        entry = self._after_first_sync(entry)
         message = confirmation_message(entry)
         try:
             posted = self._post_dm(user_id, message)
@@ -75,6 +106,20 @@ class ConfirmationMessages:
         current = self.hot.get(entry.id)
         if current is not None and confirmation_message(current) != message:
             self.refresh(current)
+
+    def _after_first_sync(self, entry: TimeEntry) -> TimeEntry:
+        """The entry once its first sync attempt is done, or as it is after ``SAVE_WAIT_S``."""
+        if entry.is_saved or entry.deleted or entry.postgres.attempts:
+            return entry
+        event = _save_signals.listen(entry.id)
+        try:
+            current = self.hot.get(entry.id)  # it may have synced before we listened
+            if current is not None and not current.is_saved and not current.postgres.attempts:
+                event.wait(SAVE_WAIT_S)
+                current = self.hot.get(entry.id)
+        finally:
+            _save_signals.forget(entry.id)
+        return current or entry
 
     def _post_dm(self, user_id: str, message: Message) -> SlackResponse:
         cached = self.redis.get(dm_key(user_id))
@@ -108,7 +153,8 @@ class ConfirmationMessages:
     # -- from the sync engine's threads ------------------------------------------------
 
     def on_sync(self, event: SyncEvent) -> None:
-        """Sync listener: queue an in-place update of the entry's confirmation."""
+        """Sync listener: wake a post waiting for this entry, queue an in-place update of its confirmation."""
+        _save_signals.signal(event.entry.id)
         if not self._slots.acquire(blocking=False):
             log.warning("confirmation updates backlogged; entry %s keeps its old message", event.entry.id)
             return

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -54,14 +56,33 @@ def make_wsgi_app(app: App, services: Services) -> WsgiApp:
     return wsgi
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound, listening TCP socket, to be shared by worker processes."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
 class HttpServer:
     """waitress serving one WSGI app from a background thread, with a graceful stop."""
 
-    def __init__(self, wsgi: WsgiApp, *, host: str = "0.0.0.0", port: int = 0, threads: int = HTTP_THREADS) -> None:
+    def __init__(
+        self,
+        wsgi: WsgiApp,
+        *,
+        host: str = "0.0.0.0",
+        port: int = 0,
+        threads: int = HTTP_THREADS,
+        sock: socket.socket | None = None,
+    ) -> None:
+        where: dict[str, Any] = {"sockets": [sock]} if sock is not None else {"host": host, "port": port}
         self._server: Any = waitress.create_server(
-            wsgi, host=host, port=port, threads=threads, ident="crewclock", clear_untrusted_proxy_headers=True
+            wsgi, threads=threads, ident="crewclock", clear_untrusted_proxy_headers=True, **where
         )
-        self.port: int = self._server.effective_port
+        self.port: int = sock.getsockname()[1] if sock is not None else self._server.effective_port
         self._thread = threading.Thread(target=self._server.run, name="crewclock-http", daemon=True)
 
     def start(self) -> HttpServer:
@@ -101,48 +122,102 @@ class HttpServer:
         self._thread.join(timeout=5)
 
 
-class _Shutdown(Exception):
-    """Raised in the main thread by SIGTERM/SIGINT to leave the wait."""
+class ShutdownSignal:
+    """SIGTERM and SIGINT, noted from the moment this is installed (start-up included).
+
+    The handlers only note the signal; the main thread polls, so nothing is interrupted
+    half-way. They stay installed while the process drains: a second signal changes nothing.
+    """
+
+    def __init__(self) -> None:
+        self.received = ""
+
+    def install(self) -> ShutdownSignal:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._note)
+        return self
+
+    def _note(self, signum: int, frame: FrameType | None) -> None:
+        self.received = self.received or signal.Signals(signum).name
+
+    def wait(self, keep_going: Callable[[], bool] = lambda: True) -> str:
+        """Block until a signal arrives (its name) or ``keep_going`` turns False ("")."""
+        while not self.received and keep_going():
+            time.sleep(0.2)
+        return self.received
 
 
-def _raise_shutdown(signum: int, frame: FrameType | None) -> None:
-    raise _Shutdown(signal.Signals(signum).name)
+def serve(settings: Settings, *, workers: int = 1) -> int:
+    """Run the bot until SIGTERM/SIGINT; returns the process exit code.
+
+    Args:
+        settings: everything crewclock is told.
+        workers: HTTP worker processes sharing the port (CPython runs one thread of
+            Python at a time: a process per core is how a bigger machine gets used).
+            Each builds its own services; the core is made for several processes.
+    """
+    if settings.slack_app_token:
+        return _serve_socket_mode(settings)
+    if workers <= 1:
+        return _serve_http(settings)
+    return _serve_workers(settings, workers)
 
 
-def _wait_for_signal() -> str:
-    previous = {sig: signal.signal(sig, _raise_shutdown) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        while True:
-            time.sleep(3600)
-    except _Shutdown as stop:
-        return str(stop)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+def _serve_socket_mode(settings: Settings) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-
-def serve(settings: Settings) -> int:
-    """Run the bot until SIGTERM/SIGINT; returns the process exit code."""
+    signals = ShutdownSignal().install()
     services = build_services(settings)
     services.start()
     try:
-        app = build_app(settings, services)
-        if settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            handler = SocketModeHandler(app, settings.slack_app_token)
-            handler.connect()
-            log.info("crewclock is answering Slack over Socket Mode")
-            reason = _wait_for_signal()
-            log.info("%s: closing the Socket Mode connection", reason)
-            handler.close()
-        else:
-            server = HttpServer(make_wsgi_app(app, services), port=settings.port).start()
-            log.info("crewclock is answering Slack on port %d (%s, %s)", server.port, EVENTS_PATH, HEALTH_PATH)
-            reason = _wait_for_signal()
-            log.info("%s: no new requests; finishing the ones in flight", reason)
-            server.stop(deadline_s=settings.shutdown_deadline_s)
+        handler = SocketModeHandler(build_app(settings, services), settings.slack_app_token)
+        handler.connect()
+        log.info("crewclock is answering Slack over Socket Mode")
+        reason = signals.wait()
+        log.info("%s: closing the Socket Mode connection", reason)
+        handler.close()
     finally:
         services.stop()
     log.info("crewclock stopped")
     return 0
+
+
+def _serve_http(settings: Settings, sock: socket.socket | None = None) -> int:
+    signals = ShutdownSignal().install()
+    services = build_services(settings)
+    services.start()
+    try:
+        app = build_app(settings, services)
+        server = HttpServer(make_wsgi_app(app, services), port=settings.port, sock=sock).start()
+        log.info("crewclock is answering Slack on port %d (%s, %s)", server.port, EVENTS_PATH, HEALTH_PATH)
+        reason = signals.wait()
+        log.info("%s: no new requests; finishing the ones in flight", reason)
+        server.stop(deadline_s=settings.shutdown_deadline_s)
+    finally:
+        services.stop()
+    log.info("crewclock stopped")
+    return 0
+
+
+def _serve_workers(settings: Settings, workers: int) -> int:
+    """Bind once, fork ``workers`` processes that each serve the shared socket; stop them together."""
+    sock = listening_socket("0.0.0.0", settings.port)
+    signals = ShutdownSignal().install()
+    forked = multiprocessing.get_context("fork")  # nothing but the socket exists yet: safe to fork
+    children = [
+        forked.Process(target=_serve_http, args=(settings, sock), name=f"crewclock-http-{i}") for i in range(workers)
+    ]
+    for child in children:
+        child.start()
+    log.info("crewclock: %d HTTP workers on port %d", workers, settings.port)
+    reason = signals.wait(keep_going=lambda: all(child.is_alive() for child in children))
+    if not reason:
+        log.error("an HTTP worker exited on its own; stopping the others")
+    for child in children:
+        # Ctrl-C reaches the whole process group: the workers have it already.
+        if reason != "SIGINT" and child.is_alive():
+            child.terminate()  # SIGTERM: each finishes its requests and drains its core
+    for child in children:
+        child.join(timeout=settings.shutdown_deadline_s + 10)
+    sock.close()
+    return 0 if reason and all(child.exitcode == 0 for child in children) else 1

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import urllib.request
 
+import pytest
+
 from core.settings import Settings
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
@@ -36,8 +38,9 @@ def test_help_is_answered_on_the_events_path(bot: RunningBot) -> None:
     assert "/hours 7-3:30 smith" in answer["text"]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_serve_answers_then_stops_gracefully_on_sigterm(
-    fake_slack: FakeSlack, base_settings: Settings, sql: object
+    fake_slack: FakeSlack, base_settings: Settings, sql: object, workers: int
 ) -> None:
     port = free_port()
     env = {
@@ -54,7 +57,7 @@ def test_serve_answers_then_stops_gracefully_on_sigterm(
     # serve() itself, as `crewclock serve` calls it (the CLI around it is tested with the CLI).
     launch = (
         "import sys; from bot.server import serve; from core.settings import Settings; "
-        "sys.exit(serve(Settings.from_env()))"
+        f"sys.exit(serve(Settings.from_env(), workers={workers}))"
     )
     process = subprocess.Popen(
         [sys.executable, "-c", launch],
@@ -65,12 +68,14 @@ def test_serve_answers_then_stops_gracefully_on_sigterm(
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda: _healthy(url), timeout=15, what="crewclock serve up")
-        body = slash_command_body(text="help")
-        request = urllib.request.Request(
-            url + "/slack/events", data=body.encode(), headers=signed_headers(SIGNING_SECRET, body), method="POST"
-        )
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert response.status == 200
+        for _ in range(4):  # new connections: with two workers, both get some
+            body = slash_command_body(text="help")
+            request = urllib.request.Request(
+                url + "/slack/events", data=body.encode(), headers=signed_headers(SIGNING_SECRET, body), method="POST"
+            )
+            with urllib.request.urlopen(request, timeout=5) as response:
+                assert response.status == 200
+                assert b"Log hours in one line" in response.read()
 
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=20)

@@ -130,15 +130,20 @@ def register(app: App, ctx: BotContext) -> None:
         except StorageUnavailable:
             _ephemeral(ack, NOT_SAVED)
             return
-        context[PLAN_KEY] = {"entry_id": result.entry.id, "created": result.created}
+        context[PLAN_KEY] = {
+            "entry_id": result.entry.id,
+            "created": result.created,
+            "known": [profile.tz, profile.email] if profile.known else None,
+        }
         _ephemeral(ack, f"{summary_line(result.entry)} — Edit or Delete it from my DM.")
 
     @lazy
     def follow_up(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         team, user_id = str(body["team_id"]), str(body["user_id"])
         user = ctx.directory.user(team, user_id)  # users.info on a cache miss: fine here, after the ack
-        remember_profile(ctx, user)
         plan = context.get(PLAN_KEY) or {}
+        if plan.get("known") != [user.tz, user.email]:
+            remember_profile(ctx, user)
         channel = str(body.get("channel_id") or "")
         if plan.get("open"):
             _open_modal(ctx, client, body, user, plan, channel)
