@@ -71,11 +71,33 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return serve(settings)
 
 
+def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.console import main as console_main
+
+    return console_main(settings, args)
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """The main job: Slack when it is configured, otherwise the console on embedded storage."""
+    if settings.slack_bot_token:
+        return cmd_serve(settings, args)
+    return cmd_console(settings, args)
+
+
+def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.cli_jobs import run
+
+    return run(settings, args)
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "migrate": cmd_migrate,
     "sync": cmd_sync,
     "doctor": cmd_doctor,
     "serve": cmd_serve,
+    "console": cmd_console,
+    "run": cmd_run,
+    "jobs": cmd_jobs,
 }
 
 
@@ -83,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crewclock", description="Crews log hours in Slack; none are lost.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="answer Slack (HTTP on PORT, or Socket Mode with SLACK_APP_TOKEN)")
+    from bot import cli_jobs, console
+
+    console.add_arguments(sub.add_parser("console", help="try the bot in a terminal (embedded storage by default)"))
+    console.add_arguments(sub.add_parser("run", help="serve Slack when SLACK_BOT_TOKEN is set, else the console"))
+    cli_jobs.add_parser(sub)
     sub.add_parser("migrate", help="bring the database schema up to date")
     sync = sub.add_parser("sync", help="show or push the pending backlog")
     sync.add_argument("--drain", action="store_true", help="push everything pending now, in batches")
