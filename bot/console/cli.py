@@ -22,7 +22,7 @@ from bot.console.demo import DEMO_JOBS, seed_demo, should_seed
 from bot.console.people import Person, Workspace, default_zone_name
 from bot.console.screen import ConsoleScreen
 from bot.console.server import LocalSlackServer
-from bot.console.session import ConsoleSession, first_person
+from bot.console.session import ConsoleSession, console_backlog, first_person
 from bot.console.slack import CONSOLE_TOKEN, SlackStandIn
 from bot.console.terminal import Terminal
 from core.bootstrap import Services, build_services
@@ -119,30 +119,31 @@ def header(person: Person, settings: Settings) -> str:
     )
 
 
-def _wait_for_sync(services: Services, timeout: float) -> None:
-    """Give entries still pending a few seconds to reach the database."""
+def _wait_for_sync(services: Services, workspace: Workspace, timeout: float) -> None:
+    """Give the console's entries still pending a few seconds to reach the database."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        pending, _ = services.hot.counts()
+        pending, _ = console_backlog(services, workspace)
         if pending == 0:
             return
-        services.sync.sweep()
+        if services.settings.embedded_redis:  # on a live Redis the install's own sweeps do this
+            services.sync.sweep()
         time.sleep(0.05)
 
 
-def _left_behind(services: Services, settings: Settings) -> list[str]:
-    pending, dead = services.hot.counts()
+def _left_behind(services: Services, workspace: Workspace) -> list[str]:
+    pending, dead = console_backlog(services, workspace)
     lines = []
     if pending:
         where = (
             "the in-process Redis ends with this console, so they are lost: set REDIS_URL for real use"
-            if settings.embedded_redis
+            if services.settings.embedded_redis
             else "they stay in Redis; any crewclock process (or `crewclock sync --drain`) saves them"
         )
         lines.append(f"⚠️  {pending} entr{'y' if pending == 1 else 'ies'} not in the database yet: {where}.")
     if dead:
         lines.append(
-            f"⚠️  {dead} entr{'y' if dead == 1 else 'ies'} failed to sync (dead-lettered); see `crewclock sync`."
+            f"⚠️  {dead} entr{'y' if dead == 1 else 'ies'} could not be saved (dead-lettered): `crewclock sync`."
         )
     return lines
 
@@ -193,7 +194,11 @@ def main(
             logging.getLogger(name).setLevel(logging.ERROR)
     services = build_console_services(settings)
     try:
-        services.start()
+        if settings.embedded_redis:
+            # Its own Redis: retry sweeps and the weekly DMs run here, as in a bot process.
+            # On a live install's Redis they are the running bot's: this console must not sweep
+            # the crew's entries or claim (and "send" to the stand-in) their weekly DMs.
+            services.start()
         seeded = ""
         if should_seed(services, getattr(args, "demo", None)):
             report = seed_demo(services, workspace)
@@ -206,7 +211,7 @@ def main(
         terminal.write(banner(person, settings, seeded) if terminal.interactive else [header(person, settings)])
         code = session.run()
         session.close()
-        _wait_for_sync(services, SYNC_WAIT_S)
+        _wait_for_sync(services, workspace, SYNC_WAIT_S)
     finally:
         services.stop()  # drains the sync pool and the queued "✅ saved" updates
         screen.flush()
@@ -214,5 +219,5 @@ def main(
         services.sql.engine.dispose()
         for name, level in previous_levels.items():
             logging.getLogger(name).setLevel(level)
-    terminal.write(_left_behind(services, settings))
+    terminal.write(_left_behind(services, workspace))
     return code

@@ -333,6 +333,8 @@ class SlackStandIn:
     def _audience(self, channel: str) -> tuple[str, str]:
         """(channel id, who sees it): a user id or a DM means that user; a channel means everyone."""
         if channel[:1] in ("U", "W"):
+            if self.workspace.by_id(channel) is None:
+                raise SlackApiRefusal("channel_not_found")
             return dm_channel_id(channel), channel
         if channel.startswith("D"):
             person = next((p for p in self.workspace.people if dm_channel_id(p.user_id) == channel), None)
@@ -363,8 +365,16 @@ class SlackStandIn:
         self.screen.message_posted(copy.deepcopy(message))
         return {"channel": channel, "ts": message.ts, "message": self._shape(message)}
 
+    def _not_ours(self, channel: str) -> bool:
+        """A channel of some real workspace (a live install's Redis remembers its messages)."""
+        return channel != CHANNEL_ID and not any(dm_channel_id(p.user_id) == channel for p in self.workspace.people)
+
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         key = (str(args.get("channel") or ""), str(args.get("ts") or ""))
+        if self._not_ours(key[0]):
+            # Not message_not_found: the bot would forget the real message (slack:msg:{id}),
+            # and the real bot could then never mark it saved. The update is simply refused.
+            raise SlackApiRefusal("not_in_channel")
         with self._lock:
             message = self._state.messages.get(key)
             if message is None or message.deleted:

@@ -10,24 +10,30 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import redis
 
+from bot.confirmations import message_key
 from bot.console import add_arguments
 from bot.console import main as console_main
 from bot.console.people import TEAM_ID
+from core.bootstrap import Services
 from core.domain.clock import today_in
 from core.domain.entry import TimeEntry
 from core.domain.jobs import Job
 from core.settings import Settings
 from core.sql.store import SqlStore, make_engine
+from tests.support.builders import actor, draft
 
 TZ = "America/Chicago"
 MARIA, JAMES, SAM = "U0CCMARIA", "U0CCJAMES", "U0CCSAMRV"
@@ -292,7 +298,15 @@ def test_typos_get_a_pointer_not_a_crash(settings: Settings) -> None:
 
 
 @pytest.mark.integration
-def test_with_redis_and_database_urls_it_uses_the_real_servers(base_settings: Settings, sql: SqlStore) -> None:
+def test_with_redis_and_database_urls_it_uses_the_real_servers(
+    base_settings: Settings, sql: SqlStore, real_redis: redis.Redis, make_services: Callable[..., Services]
+) -> None:
+    # A live install: one of its crew's entries is pending in Redis, its DM confirmation remembered.
+    live = make_services()
+    live.stop()  # its sync pool is closed: the entry stays pending for "the running bot" to sync
+    crew_entry = live.entries.record_entry(draft("U0REALCREW"), actor=actor("U0REALCREW")).entry
+    real_redis.set(message_key(crew_entry.id), json.dumps(["D0REALDM01", "1700000000.000100"]))
+
     run = console(base_settings, "/hours yesterday 6-14:30 lunch 30 harbor co 12\n", "--demo")
 
     assert "Logged 8.0 h · Harbor Office Fitout" in run.out
@@ -300,6 +314,11 @@ def test_with_redis_and_database_urls_it_uses_the_real_servers(base_settings: Se
     [entry] = sql.user_entries(TEAM_ID, MARIA, today() - timedelta(days=3), today())
     assert (entry.job_id, entry.work_date, entry.change_order) == ("2001", today() - timedelta(days=1), "12")
     assert (entry.start_time, entry.end_time) == (time(6), time(14, 30))
+    # Syncing the live crew's entry along with its own is fine (any process may), but its Slack
+    # message is the real bot's: the console's refused update never makes the bot forget it.
+    assert sql.get(crew_entry.id) is not None
+    assert real_redis.get(message_key(crew_entry.id)) is not None
+    assert "not in the database yet" not in run.out  # only the console's own entries are reported
 
 
 def test_crewclock_console_as_a_command_with_piped_input(tmp_path: Path) -> None:

@@ -95,6 +95,17 @@ def test_refusals_raise_slack_api_error_with_slacks_error_names(client: WebClien
     assert bad_token.value.response["error"] == "invalid_auth"
 
 
+def test_messages_of_a_real_workspace_are_never_reported_gone(client: WebClient) -> None:
+    # message_not_found would make the bot drop slack:msg:{id}, a live install's record of the real message.
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_update(channel="D0REALDM01", ts="1700000000.000100", text="✅ saved")
+    with pytest.raises(SlackApiError) as stranger:
+        client.chat_postMessage(channel="U0REALCREW", text="weekly summary")
+
+    assert refused.value.response["error"] == "not_in_channel"
+    assert stranger.value.response["error"] == "channel_not_found"
+
+
 def test_an_update_reaches_the_screen_with_the_new_text(client: WebClient, screen: Recorder) -> None:
     posted = client.chat_postMessage(channel=MARIA, text="⏳ pending")
 
