@@ -19,7 +19,7 @@ import fakeredis
 from sqlalchemy.engine import make_url
 
 from bot.console.demo import DEMO_JOBS, seed_demo, should_seed
-from bot.console.people import Person, Workspace, default_zone_name
+from bot.console.people import TEAM_ID, Person, Workspace, default_zone_name
 from bot.console.screen import ConsoleScreen
 from bot.console.server import LocalSlackServer
 from bot.console.session import ConsoleSession, console_backlog, first_person
@@ -89,6 +89,12 @@ CONNECT = (
 )
 
 
+LIVE_NOTE = (
+    "Live Redis: the console's people are a team of their own ({team}); "
+    "retries and weekly DMs are left to the running bot."
+)
+
+
 def banner(person: Person, settings: Settings, seeded: str) -> list[str]:
     """One screen: who you are, what to type, where the data is, and how to connect Slack for real."""
     return [
@@ -96,6 +102,7 @@ def banner(person: Person, settings: Settings, seeded: str) -> list[str]:
         "",
         f"You are @{person.handle} ({person.real_name}, {person.role}) · time zone {person.tz}",
         f"Storage: {storage_line(settings)}",
+        *([] if settings.embedded_redis else [LIVE_NOTE.format(team=TEAM_ID)]),
         *([seeded] if seeded else []),
         "",
         "Try:  /hours 7-3:30 smith     a quick entry",

@@ -48,7 +48,7 @@ class Message:
 
     Attributes:
         audience: the one user who sees it (a DM or an ephemeral), or "" for everyone in the channel.
-        origin: for a response_url answer, the message it answered (for ``replace_original``).
+        deleted: removed (``chat.delete`` or a response_url's ``delete_original``).
     """
 
     channel: str

@@ -286,6 +286,16 @@ def test_piped_sessions_start_with_one_line_instead(settings: Settings) -> None:
     assert "manifest.yml" in line and "SLACK_APP_TOKEN" in line
 
 
+def test_an_unknown_time_zone_or_name_is_refused_before_anything_starts(settings: Settings, db_url: str) -> None:
+    bad_zone = console(settings, "/hours 7-3 smith\n", "--tz", "Mars/Olympus")
+    bad_name = console(settings, "/hours 7-3 smith\n", "--user", "mr smith!")
+
+    assert bad_zone.code == bad_name.code == 2
+    assert "unknown time zone 'Mars/Olympus'" in bad_zone.out
+    assert "not a usable name" in bad_name.out
+    assert not Path(db_url.removeprefix("sqlite:///")).exists()
+
+
 def test_typos_get_a_pointer_not_a_crash(settings: Settings) -> None:
     run = console(settings, "/hourz 7-3\nclick 9\nhelp\n/hours 25-3 smith\nas\nquit\n/hours 7-3 smith\n")
 
