@@ -112,12 +112,20 @@ class BotProcess:
         return self.url + "/slack/events"
 
     def start(self) -> BotProcess:
+        """Start the process and wait until it answers /healthz."""
+        return self.launch().wait_healthy()
+
+    def launch(self) -> BotProcess:
+        """Start the process, its own process group, output appended to the log file."""
         with self.log_path.open("ab") as log:
             log.write(f"\n===== {self.name} starting: {' '.join(self.argv)} =====\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
                 self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
+        return self
+
+    def wait_healthy(self) -> BotProcess:
         wait_until(self._healthy, timeout=HEALTH_TIMEOUT_S, what=f"{self.name} /healthz")
         return self
 
@@ -413,14 +421,21 @@ class Stack:
         self, name: str | None = None, *, weekly_first_check_s: float | None = None, **env: str
     ) -> BotProcess:
         """Start one ``crewclock serve`` (env overrides as keyword arguments) and wait for /healthz."""
-        name = name or f"bot{len(self.bots) + 1}"
+        return self.start_bots(1, weekly_first_check_s=weekly_first_check_s, **env)[0]
+
+    def start_bots(self, count: int, *, weekly_first_check_s: float | None = None, **env: str) -> list[BotProcess]:
+        """Start ``count`` bot processes at once (same settings, own ports); wait until all answer."""
         argv = [sys.executable, "-m", "tests.reliability.launch"]
         if weekly_first_check_s is not None:
             argv += ["--weekly-first-check-s", str(weekly_first_check_s)]
         argv.append("serve")
-        bot = BotProcess(name, self.bot_env(**env), self.workdir / f"{name}.log", argv)
-        self.bots.append(bot)
-        return bot.start()
+        started = []
+        for _ in range(count):
+            name = f"bot{len(self.bots) + 1}"
+            bot = BotProcess(name, self.bot_env(**env), self.workdir / f"{name}.log", argv)
+            self.bots.append(bot)
+            started.append(bot.launch())
+        return [bot.wait_healthy() for bot in started]
 
     def restart_bot(self, bot: BotProcess) -> BotProcess:
         """The same process again (same port, same settings), as a supervisor would."""

@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.reliability.harness import Stack, percentile, pg_truth, submit_entries, wait_until, warm_up
+import pytest
+
+from tests.reliability.harness import (
+    Stack,
+    marker_of,
+    percentile,
+    pg_truth,
+    send_quick_entry,
+    submit_entries,
+    user_of,
+    wait_until,
+    warm_up,
+)
 from tests.reliability.results import ScenarioResult
 
 ENTRIES = 400
@@ -73,3 +85,22 @@ def test_entries_acknowledged_while_postgres_is_down_all_land_once(
     assert truth.missing(acked) == []
     assert truth.duplicates() == 0 and truth.rows == truth.distinct_ids == ENTRIES
     assert p99 < SANITY_P99_S, f"p99 {p99:.3f}s"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "core/catalog.py JobCatalog.all_jobs() fills an empty 'jobs' cache from Postgres on the ack path: "
+        "with the cache cold (fresh or wiped Redis, evicted key) and Postgres down, a quick entry fails "
+        "with the generic 'something went wrong' instead of being saved or told 'Not saved'"
+    ),
+)
+def test_with_a_cold_job_cache_and_postgres_down_the_user_is_told_plainly(make_stack: Callable[..., Stack]) -> None:
+    deployment = make_stack()
+    bot = deployment.start_bot()  # nothing logged yet: the job cache in Redis is empty
+    deployment.pg.stop()
+
+    ack = send_quick_entry(bot, deployment.slack, marker_of("s1cold", 0), user_of("s1cold", 0))
+
+    assert ack.status == 200
+    assert ack.acknowledged or ack.refused_not_saved, ack.text
