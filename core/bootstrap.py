@@ -80,7 +80,7 @@ class Services:
             for check in redis_config_checks(self.redis):
                 if not check.ok:
                     log.warning("%s: %s", check.name, check.detail)
-        self.hot.mark_watermark(day_number(datetime.now(UTC).date()))
+        self.hot.mark_fresh(day_number(datetime.now(UTC).date()))
         if not self.scheduler.running:
             self.scheduler.start()
 

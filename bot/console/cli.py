@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit, urlunsplit
@@ -33,7 +33,6 @@ SYNC_WAIT_S = 5.0
 EXPORT_DIR = Path(tempfile.gettempdir()) / "crewclock-console"
 # A fresh in-process Redis holds nothing written before it started; entries can be dated up
 # to "tomorrow" in the easternmost zone (UTC+14), so only days from here on are complete in it.
-FRESH_REDIS_DAYS_AHEAD = 3
 QUIET_LOGGERS = ("slack_bolt", "slack_sdk", "apscheduler")
 
 
@@ -59,9 +58,8 @@ def build_console_services(settings: Settings) -> Services:
     if not settings.embedded_redis:
         return build_services(settings)
     services = build_services(settings, redis_override=fakeredis.FakeRedis(server=fakeredis.FakeServer()))
-    # Everything older than the watermark is read from the database, which has what earlier runs saved.
-    fresh_from = datetime.now(UTC).date() + timedelta(days=FRESH_REDIS_DAYS_AHEAD)
-    services.hot.mark_watermark(day_number(fresh_from))
+    # The console starts no scheduler: mark the fresh Redis here, so earlier runs' hours come from the database.
+    services.hot.mark_fresh(day_number(datetime.now(UTC).date()))
     return services
 
 

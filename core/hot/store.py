@@ -190,9 +190,17 @@ class HotStore:
         return None if raw is None else int(raw)
 
     def mark_watermark(self, day: int) -> int:
-        """Mark ``day`` as the watermark unless one exists (a fresh or wiped Redis)."""
+        """Mark ``day`` as the watermark unless one exists; returns the watermark in force."""
         self.redis.set(WATERMARK_KEY, day, nx=True)
         return int(self.redis.get(WATERMARK_KEY) or day)
+
+    def mark_fresh(self, today_day: int) -> int:
+        """On a fresh or wiped Redis, mark the first work date it can hold completely.
+
+        Entries for today and tomorrow may already be in Postgres from before, so only the
+        day after tomorrow onwards is complete; older dates are read from Postgres.
+        """
+        return self.mark_watermark(today_day + 2)
 
     def _scored(self, key: str, limit: int) -> list[tuple[str, float]]:
         rows: list[Any] = self.redis.zrange(key, 0, limit - 1, withscores=True)

@@ -20,7 +20,7 @@ def sweep_job(engine: SyncEngine, hot: HotStore) -> Callable[[], None]:
 
     def run() -> None:
         try:
-            hot.mark_watermark(day_number(datetime.now(UTC).date()))
+            hot.mark_fresh(day_number(datetime.now(UTC).date()))
             report = engine.sweep_all()
             if report.claimed:
                 log.info(

@@ -76,9 +76,10 @@ def test_history_spans_the_seam_without_gaps_or_duplicates(
 def test_a_wiped_redis_falls_back_to_postgres(make_services: Callable[..., Services], real_redis: redis.Redis) -> None:
     services = make_services()
     services.start()
-    entries = [services.entries.record_entry(draft("U1", day=days_ago(d)), actor=actor("U1")).entry for d in (1, 2, 3)]
+    entries = [services.entries.record_entry(draft("U1", day=days_ago(d)), actor=actor("U1")).entry for d in (0, 1, 2)]
     wait_synced(services)
     real_redis.flushdb()  # a Redis restart without persistence: synced entries are gone from it
+    services.hot.mark_fresh(day_number(datetime.now(UTC).date()))  # what the next sweep does
     listed = services.entries.list_user_entries(
         actor=actor("U1"), team_id=TEAM, user_id="U1", first=days_ago(7), last=days_ago(0)
     )
