@@ -21,7 +21,7 @@ def test_an_ambiguous_or_unknown_fragment_names_none() -> None:
 
 def test_csv_errors_name_the_line_an_editor_shows() -> None:
     text = "id,name\n1042,Smith Residence\n\n1043,\n"
-    with pytest.raises(JobCsvError, match="Line 4: id and name are required."):
+    with pytest.raises(JobCsvError, match=r"Line 4: id and name are required\."):
         read_jobs_csv(io.StringIO(text))
 
 
