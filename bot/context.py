@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import redis
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -45,6 +46,7 @@ class UserDirectory:
     def __init__(self, client: WebClient, services: Services) -> None:
         self.client = client
         self.redis = services.redis
+        self.hot = services.hot
         self.settings = services.settings
 
     def user(self, team_id: str, user_id: str) -> SlackUser:
@@ -67,7 +69,11 @@ class UserDirectory:
             profile.get("email") or "",
             info.get("tz") or self.settings.timezone,
         )
-        self.redis.set(key, json.dumps([user.name, user.email, user.tz]), ex=PROFILE_TTL_S)
+        try:  # caches only: a full or unreachable Redis must not turn a saved entry into an error
+            self.redis.set(key, json.dumps([user.name, user.email, user.tz]), ex=PROFILE_TTL_S)
+            self.hot.remember_email(team_id, user_id, user.email)
+        except redis.RedisError as exc:
+            log.warning("could not cache the profile of %s: %s", user_id, exc)
         return user
 
     def managers(self) -> frozenset[str]:
@@ -82,8 +88,10 @@ class UserDirectory:
             else:
                 try:
                     members = self.client.usergroups_users_list(usergroup=group)["users"]
-                    self.redis.set(key, json.dumps(members), ex=MANAGERS_TTL_S)
                     ids.update(members)
+                    self.redis.set(key, json.dumps(members), ex=MANAGERS_TTL_S)
+                except redis.RedisError as exc:
+                    log.warning("could not cache the managers group: %s", exc)
                 except SlackApiError as exc:
                     log.warning("usergroups.users.list failed: %s", exc.response.get("error"))
         return frozenset(ids)

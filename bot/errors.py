@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 NOT_YOURS = "You can only change your own entries. If this one needs fixing, ask a manager."
 GONE = "That entry no longer exists (it may have been deleted already)."
 NOT_SAVED = "⚠️ *Not saved:* crewclock could not reach its store just now. Please try again in a minute."
+# After the ack, whatever was confirmed is already saved: a store error then only stopped the follow-up.
+FOLLOW_UP_FAILED = (
+    "⚠️ crewclock could not finish that just now (its store is busy). "
+    "Anything it already confirmed is saved; please try again in a minute."
+)
 EXPECTED = (PermissionDenied, EntryNotFound, StorageUnavailable, RedisError)
 
 
@@ -124,8 +129,12 @@ def report_lazy_error(error: BaseException, body: Mapping[str, Any], client: Web
     user, channel = requester(body)
     if not user:
         return
+    if isinstance(error, StorageUnavailable | RedisError):
+        text = FOLLOW_UP_FAILED
+    else:
+        text = user_message(error, reference)
     try:
-        notify(client, user, channel, user_message(error, reference))
+        notify(client, user, channel, text)
     except SlackApiError as exc:
         # Slack itself refuses: nobody left to tell but the log, which has the trace above.
         log.error("could not tell %s about ref %s: %s", user, reference, exc.response.get("error"))

@@ -14,7 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from core.catalog import JobCatalog
 from core.doctor import redis_config_checks
 from core.domain.rules import day_number
-from core.hot.store import HotStore
+from core.hot.store import HotStore, StorageUnavailable
 from core.schedule.scheduler import build_scheduler
 from core.service import TimeEntryService
 from core.settings import Settings
@@ -81,6 +81,10 @@ class Services:
                 if not check.ok:
                     log.warning("%s: %s", check.name, check.detail)
         self.hot.mark_fresh(day_number(datetime.now(UTC).date()))
+        try:  # warm the job list so the first quick entries need no Postgres read
+            self.jobs.all_jobs()
+        except StorageUnavailable as exc:
+            log.warning("job list not loaded at start: %s", exc)
         if not self.scheduler.running:
             self.scheduler.start()
 

@@ -57,12 +57,26 @@ class WriteResult:
     created: bool  # False: this intent was recorded before; nothing new was written
 
 
-def _load_script(client: redis.Redis, name: str) -> Any:
+# Redis 7 script flags. The sync scripts may run when Redis is at maxmemory: they free
+# memory (TTLs, index clean-up), so a full Redis still drains its backlog to Postgres,
+# while record.lua (no flag) is refused and the user is told the entry was not saved.
+# Read scripts are marked no-writes, which Redis also allows at maxmemory.
+SCRIPT_FLAGS = {
+    "claim": "allow-oom",
+    "mark_inflight": "allow-oom",
+    "settle": "allow-oom",
+    "retry_dead": "allow-oom",
+    "read_index": "no-writes",
+    "get_entries": "no-writes",
+}
+
+
+def _load_script(client: redis.Redis, name: str, *, flags: bool) -> Any:
     lua = resources.files("core.hot").joinpath("lua")
     # Redis scripts cannot import one another: each gets the shared helpers prepended.
-    source = lua.joinpath("_lib.lua").read_text(encoding="utf-8") + lua.joinpath(f"{name}.lua").read_text(
-        encoding="utf-8"
-    )
+    source = "".join(lua.joinpath(part).read_text(encoding="utf-8") for part in ("_lib.lua", f"{name}.lua"))
+    if flags and name in SCRIPT_FLAGS:
+        source = f"#!lua flags={SCRIPT_FLAGS[name]}\n{source}"
     return client.register_script(source)
 
 
@@ -96,15 +110,18 @@ def user_index_key(team_id: str, user_id: str) -> str:
 class HotStore:
     """Every Redis operation crewclock makes; each public method is one round trip."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, *, script_flags: bool | None = None) -> None:
+        """``script_flags``: use Redis 7 script flags (default: unless the client is fakeredis)."""
         self.redis = client
-        self._record = _load_script(client, "record")
-        self._claim = _load_script(client, "claim")
-        self._mark_inflight = _load_script(client, "mark_inflight")
-        self._settle = _load_script(client, "settle")
-        self._read_index = _load_script(client, "read_index")
-        self._retry_dead = _load_script(client, "retry_dead")
-        self._get_entries = _load_script(client, "get_entries")
+        if script_flags is None:
+            script_flags = not type(client).__module__.startswith("fakeredis")
+        self._record = _load_script(client, "record", flags=script_flags)
+        self._claim = _load_script(client, "claim", flags=script_flags)
+        self._mark_inflight = _load_script(client, "mark_inflight", flags=script_flags)
+        self._settle = _load_script(client, "settle", flags=script_flags)
+        self._read_index = _load_script(client, "read_index", flags=script_flags)
+        self._retry_dead = _load_script(client, "retry_dead", flags=script_flags)
+        self._get_entries = _load_script(client, "get_entries", flags=script_flags)
 
     # -- writes on the request path ------------------------------------------------
 
@@ -154,6 +171,11 @@ class HotStore:
         if status == "missing":
             raise EntryNotFound(entry.id)
         raise PermissionDenied(entry.id)
+
+    def remember_email(self, team_id: str, user_id: str, email: str) -> None:
+        """Keep a user's email for their entries' syncs (a new member's first entry waits for it)."""
+        if email:
+            self.redis.hset(f"p:{team_id}", user_id, email)
 
     def restore(self, entry: TimeEntry, *, cache_days: int, now: float) -> None:
         """Put a saved (Postgres) entry back in the hot tier, e.g. before editing an old one."""

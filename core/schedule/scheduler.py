@@ -21,6 +21,9 @@ def sweep_job(engine: SyncEngine, hot: HotStore) -> Callable[[], None]:
     def run() -> None:
         try:
             hot.mark_fresh(day_number(datetime.now(UTC).date()))
+        except Exception as exc:  # e.g. Redis at maxmemory refuses the SET: sweeping must go on
+            log.warning("could not check the hot-tier watermark: %s", exc)
+        try:
             report = engine.sweep_all()
             if report.claimed:
                 log.info(

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, func, select, text, update
+from sqlalchemy import Engine, bindparam, create_engine, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -137,6 +137,14 @@ class SqlStore:
                 self._copy_upsert(conn, rows)
             else:
                 conn.execute(self._upsert_statement(), rows)
+                with_email = [{"id": r["id"], "email": r["user_email"]} for r in rows if r["user_email"]]
+                if with_email:
+                    conn.execute(
+                        update(TimeEntryRow)
+                        .where(TimeEntryRow.id == bindparam("row_id"), TimeEntryRow.user_email == "")
+                        .values(user_email=bindparam("email")),
+                        [{"row_id": r["id"], "email": r["email"]} for r in with_email],
+                    )
 
     def _upsert_statement(self) -> Any:
         stmt = self._dialect.insert(TimeEntryRow)
@@ -166,6 +174,11 @@ class SqlStore:
         cursor.execute(
             f"INSERT INTO time_entries ({columns}) SELECT {columns} FROM incoming_entries "
             f"ON CONFLICT (id) DO UPDATE SET {updates} WHERE time_entries.version < EXCLUDED.version"
+        )
+        # A new crew member's first entry can sync before Slack has told us their email.
+        cursor.execute(
+            "UPDATE time_entries t SET user_email = i.user_email FROM incoming_entries i "
+            "WHERE t.id = i.id AND t.user_email = '' AND i.user_email <> ''"
         )
 
     def get(self, entry_id: str) -> TimeEntry | None:

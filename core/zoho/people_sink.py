@@ -51,7 +51,15 @@ JobZohoId = Callable[[str], str | None]
 
 
 class MappingError(Exception):
-    """An entry cannot be sent: its user or job has no Zoho counterpart."""
+    """An entry cannot be sent: its user or job has no Zoho counterpart.
+
+    ``transient`` marks a gap that fills itself: a new crew member's email arrives from
+    Slack moments after their first entry, so that entry is retried, not dead-lettered.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +135,9 @@ class ZohoPeopleSink:
         if email:
             return email
         raise MappingError(
-            f"Slack user {entry.slack_user_id} has no email for Zoho: grant the bot "
-            "users:read.email or add them to the Zoho user map"
+            f"Slack user {entry.slack_user_id} has no email for Zoho yet: the bot needs "
+            "users:read.email, or add them to the Zoho user map",
+            transient=True,
         )
 
     def is_uncertain(self, entry_id: str) -> bool:
@@ -189,7 +198,8 @@ class _Run:
         try:
             payload = self._payload(entry, jobs)
         except MappingError as exc:
-            self.results[entry.id] = PushResult.permanent(entry.id, str(exc))
+            make = PushResult.retry if exc.transient else PushResult.permanent
+            self.results[entry.id] = make(entry.id, str(exc))
             return
         if timelog_id:
             self.upserts.append(payload.as_edit(timelog_id))

@@ -10,10 +10,12 @@ that, the confirmation DM and refreshing the user's profile happen in the lazy l
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import redis
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
@@ -28,6 +30,8 @@ from core.domain.entry import EntryDraft
 from core.domain.jobs import match_jobs, resolve_job
 from core.domain.quick_entry import QUICK_ENTRY_HELP, QuickEntryError, is_help, parse_quick_entry
 from core.service import EntryValidationError, StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 COMMAND = "/hours"
 PLAN_KEY = "crewclock_hours"  # what the ack path hands its lazy listener through Bolt's context
@@ -61,9 +65,13 @@ def known_profile(ctx: BotContext, team_id: str, user_id: str) -> KnownProfile:
 
 
 def remember_profile(ctx: BotContext, user: SlackUser) -> None:
-    ctx.services.redis.set(
-        _known_key(user.team_id, user.user_id), json.dumps([user.tz, user.email]), ex=KNOWN_PROFILE_TTL_S
-    )
+    """Cache the profile for the next ack; best effort: the entry is saved whether this works or not."""
+    try:
+        ctx.services.redis.set(
+            _known_key(user.team_id, user.user_id), json.dumps([user.tz, user.email]), ex=KNOWN_PROFILE_TTL_S
+        )
+    except redis.RedisError as exc:
+        log.warning("could not cache the profile of %s: %s", user.user_id, exc)
 
 
 def command_text(body: dict[str, Any]) -> str:
