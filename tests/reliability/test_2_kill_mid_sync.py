@@ -24,8 +24,9 @@ from tests.reliability.harness import (
     zoho_logs_per_entry,
 )
 from tests.reliability.results import ScenarioResult
+from tests.reliability.scale import scaled
 
-ENTRIES = 400
+ENTRIES = scaled(400, 2000)
 TAG = "s2"
 KILL_AT = ENTRIES // 10
 
