@@ -1,0 +1,431 @@
+"""Ack latency of the Slack edge over HTTP (issue 3): signed quick entries to the real server.
+
+Run:  .venv/bin/python -m bench.bench_ack [--seconds 20] [--rate 200] [--closed-seconds 15]
+
+Three processes, as in production the bot does not share its CPU with Slack or its clients:
+the bot (``build_app`` + ``make_wsgi_app`` on waitress, 16 threads, real Redis and Postgres),
+FakeSlack as the Web API (answering after ``--slack-latency`` seconds, like a remote API), and
+this load generator. Requests are signed ahead of time; each is a quick entry
+``/hours <date> 7-3:30 lunch 30 job 1042 -- bench`` for its own (user, date), so none overlaps.
+
+* Open loop: sends are scheduled at fixed intervals (``--rate`` per second) and handed to a
+  pool of client threads; latency counts from the *scheduled* send time to the last byte of
+  the answer, so queueing anywhere (client pool included) is in the figure.
+* Closed loop: 50 clients send back to back for ``--closed-seconds``: submissions per second.
+* Scenarios: healthy; Bolt's default ``process_before_response=False``; Postgres unreachable
+  (DATABASE_URL on a closed port, after migrating); Zoho hanging (a sink whose push blocks);
+  and both at once. Redis is emptied (jobs re-cached) before each, so no backlog carries over.
+
+Uses Redis db 13 and the Postgres database crewclock_bench_ack (both wiped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+import redis
+import sqlalchemy as sa
+
+from bench.common import machine, pct
+from core.catalog import JobCatalog
+from core.domain.jobs import Job
+from core.settings import Settings
+from core.sql.store import SqlStore, make_engine
+from core.sync.ports import PushRequest, PushResult
+
+REDIS_URL = os.environ.get("BENCH_ACK_REDIS_URL", "redis://127.0.0.1:6379/13")
+PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
+PG_DB = "crewclock_bench_ack"
+UNREACHABLE_DB = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
+SECRET = "bench-signing-secret"  # a benchmark value, not a credential
+TEAM = "T0BENCH01"
+JOBS = [Job("1042", "Smith Residence"), Job("1043", "Oak St Repaint"), Job("2001", "Harbor Office Fitout")]
+DAYS = 60  # dates per user: MAX_BACKDATE_DAYS allows 60 days back
+CREW = 500  # crew members in the open-loop runs; each logs one shift a day
+SETTLE_S = 5.0
+
+
+# -- the processes under test ----------------------------------------------------------------
+
+
+class HangingSink:
+    """A Zoho that never answers: each push blocks until the process stops."""
+
+    name = "zoho"
+    max_batch = 100
+
+    def __init__(self, released: threading.Event) -> None:
+        self.released = released
+
+    def push(self, requests: Sequence[PushRequest]) -> list[PushResult]:
+        self.released.wait(3600)
+        return [PushResult.retry(r.entry.id, "zoho timed out") for r in requests]
+
+
+def run_bot(args: argparse.Namespace) -> int:
+    """The bot: prints its port, serves until SIGTERM; ``--workers`` processes share one socket."""
+    from bot.server import ShutdownSignal, listening_socket
+
+    sock = listening_socket("127.0.0.1", 0)
+    signals = ShutdownSignal().install()
+    if args.workers <= 1:
+        print(sock.getsockname()[1], flush=True)
+        _bot_worker(args, sock, signals)
+        return 0
+    forked = multiprocessing.get_context("fork")
+    children = [forked.Process(target=_bot_worker, args=(args, sock)) for _ in range(args.workers)]
+    for child in children:
+        child.start()
+    print(sock.getsockname()[1], flush=True)
+    signals.wait()
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.join(timeout=20)
+    return 0
+
+
+def _bot_worker(args: argparse.Namespace, sock: Any, signals: Any = None) -> None:
+    """One bot process: the same ``build_app`` + ``make_wsgi_app`` + waitress as ``crewclock serve``."""
+    from bot.app import build_app
+    from bot.server import HttpServer, ShutdownSignal, make_wsgi_app
+    from core.bootstrap import build_services
+
+    signals = signals or ShutdownSignal().install()
+    settings = replace(
+        Settings(),
+        redis_url=REDIS_URL,
+        database_url=args.database_url,
+        slack_bot_token="xoxb-bench",
+        slack_signing_secret=SECRET,
+        slack_api_url=args.slack_api_url,
+        log_level="WARNING",
+        shutdown_deadline_s=2,
+    )
+    services = build_services(settings)
+    released = threading.Event()
+    if args.zoho_hangs:  # as build_services wires a Zoho sink, with one that never answers
+        services.sync.sinks.append(HangingSink(released))
+        services.entries.zoho_enabled = True
+    services.start()
+    app = build_app(settings, services, process_before_response=args.process_before_response)
+    server = HttpServer(make_wsgi_app(app, services), sock=sock).start()
+    signals.wait()
+    server.stop(deadline_s=2)
+    released.set()
+    services.stop()
+    os._exit(0)  # lazy listeners of a hung run may still wait on FakeSlack; nothing left to keep
+
+
+def run_fake_slack(args: argparse.Namespace) -> int:
+    """The Web API process: FakeSlack answering after ``--slack-latency`` seconds."""
+    from tests.fakes.slack_api import FakeSlack
+
+    slack = FakeSlack(team_id=TEAM).start()
+    if args.slack_latency > 0:
+        slack.set_latency(args.slack_latency)
+    print(slack.port, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        if len(slack.calls()) > 50_000:
+            slack.reset()  # keep memory flat on long runs; nothing here reads old calls
+    slack.stop()
+    return 0
+
+
+def _spawn(*args: str) -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.bench_ack", *args], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if not line.isdigit():
+        process.kill()
+        raise RuntimeError(f"bench_ack {args[0]} did not start (said {line!r})")
+    return process, int(line)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+# -- the load -----------------------------------------------------------------------------------
+
+
+def fresh_database() -> str:
+    admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{PG_DB}"'))
+    admin.dispose()
+    url = f"{PG_SERVER}/{PG_DB}"
+    engine = make_engine(url)
+    SqlStore(engine).migrate()
+    JobCatalog(SqlStore(engine), redis.Redis.from_url(REDIS_URL)).upsert(JOBS)
+    engine.dispose()
+    return url
+
+
+def reset_redis(database_url: str) -> None:
+    """Empty the bot's Redis, then cache the jobs again (from the healthy database)."""
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    engine = make_engine(database_url)
+    JobCatalog(SqlStore(engine), client).refresh_cache()
+    engine.dispose()
+
+
+Request = tuple[bytes, dict[str, str]]
+
+
+def quick_entries(tag: str, n: int, users: int, *, first_day: int = 0) -> list[Request]:
+    """``n`` signed quick entries by ``users`` crew members, one per (user, date), dates from
+    ``first_day`` days ago backwards (users cycle first, so dates stay recent)."""
+    from tests.fakes.slack_requests import signed_headers, slash_command_body
+
+    today = date.today()
+    requests = []
+    for i in range(n):
+        user, day = f"U{tag}{i % users:05d}", today - timedelta(days=(first_day + i // users) % DAYS)
+        body = slash_command_body(
+            text=f"{day.isoformat()} 7-3:30 lunch 30 job 1042 -- bench", user_id=user, team_id=TEAM
+        )
+        requests.append((body.encode(), signed_headers(SECRET, body)))
+    return requests
+
+
+@dataclass
+class Run:
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+
+class Clients:
+    """One keep-alive connection per client thread."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.local = threading.local()
+
+    def post(self, request: Request) -> str:
+        """Send one request; returns "" when Slack would have been told "Logged", else what went wrong."""
+        body, headers = request
+        for attempt in (1, 2):
+            conn = getattr(self.local, "conn", None)
+            if conn is None:
+                conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            try:
+                conn.request("POST", "/slack/events", body, headers)
+                response = conn.getresponse()
+                data = response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                self.local.conn = None
+                if attempt == 2:
+                    return f"{type(exc).__name__}"
+                continue
+            if response.status != 200:
+                return f"HTTP {response.status}"
+            text = json.loads(data or b"{}").get("text", "")
+            return "" if text.startswith("Logged") else text[:60]
+        return "unreachable"
+
+
+def open_loop(port: int, requests: list[Request], rate: float, threads: int = 32) -> Run:
+    clients = Clients(port)
+    run = Run()
+    lock = threading.Lock()
+
+    def send(request: Request, scheduled: float) -> None:
+        problem = clients.post(request)
+        elapsed = time.perf_counter() - scheduled
+        with lock:
+            if problem:
+                run.errors.append(problem)
+            else:
+                run.latencies.append(elapsed)
+
+    pool = ThreadPoolExecutor(max_workers=threads)
+    start = time.perf_counter() + 0.1
+    for k, request in enumerate(requests):
+        scheduled = start + k / rate
+        while (delay := scheduled - time.perf_counter()) > 0:
+            time.sleep(delay)
+        pool.submit(send, request, scheduled)
+    pool.shutdown(wait=True)
+    run.seconds = time.perf_counter() - start
+    return run
+
+
+def closed_loop(port: int, requests: list[Request], seconds: float, clients_n: int = 50) -> Run:
+    clients = Clients(port)
+    run = Run()
+    lock = threading.Lock()
+    cursor = iter(requests)
+    deadline = time.perf_counter() + seconds
+
+    def client() -> None:
+        while time.perf_counter() < deadline:
+            with lock:
+                request = next(cursor, None)
+            if request is None:
+                return
+            started = time.perf_counter()
+            problem = clients.post(request)
+            elapsed = time.perf_counter() - started
+            with lock:
+                (run.errors.append(problem) if problem else run.latencies.append(elapsed))
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=client) for _ in range(clients_n)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    database: str  # "healthy" or "unreachable"
+    zoho_hangs: bool = False
+    process_before_response: bool = True
+
+
+def with_bot(
+    scenario: Scenario, database_url: str, slack_url: str, workers: int = 1
+) -> tuple[subprocess.Popen[str], int]:
+    reset_redis(database_url)
+    args = ["bot", "--workers", str(workers)]
+    args += ["--database-url", database_url if scenario.database == "healthy" else UNREACHABLE_DB]
+    args += ["--slack-api-url", slack_url]
+    if scenario.zoho_hangs:
+        args.append("--zoho-hangs")
+    if not scenario.process_before_response:
+        args.append("--bolt-default")
+    return _spawn(*args)
+
+
+def main_run(args: argparse.Namespace) -> int:
+    load_before = os.getloadavg()[0]
+    database_url = fresh_database()
+    fake, slack_port = _spawn("fake-slack", "--slack-latency", str(args.slack_latency))
+    slack_url = f"http://127.0.0.1:{slack_port}/api/"
+    scenarios = [
+        Scenario("healthy (process_before_response=True, lazy listeners)", "healthy"),
+        Scenario("healthy, Bolt default process_before_response=False", "healthy", process_before_response=False),
+        Scenario("Postgres unreachable", "unreachable"),
+        Scenario("Zoho hangs (Postgres healthy)", "healthy", zoho_hangs=True),
+        Scenario("Postgres unreachable and Zoho hangs", "unreachable", zoho_hangs=True),
+    ]
+    if args.only:
+        scenarios = [scenarios[int(i)] for i in args.only.split(",")]
+    n = int(args.seconds * args.rate)
+    rows = []
+    try:
+        for index, scenario in enumerate(scenarios):
+            bot, port = with_bot(scenario, database_url, slack_url, args.workers)
+            try:
+                # Warm-up, not counted: every crew member logs once (their profile and DM get cached).
+                open_loop(port, quick_entries(f"S{index}", CREW, CREW, first_day=DAYS - 1), args.rate)
+                time.sleep(SETTLE_S)  # its DMs and syncs finish before the measured run
+                run = open_loop(port, quick_entries(f"S{index}", n, CREW), args.rate)
+            finally:
+                _stop(bot)
+            rows.append((scenario, run))
+            print(f"  {scenario.name}: {len(run.latencies)} ok, {len(run.errors)} errors", file=sys.stderr)
+        closed = Run()
+        if args.closed_seconds > 0:
+            bot, port = with_bot(scenarios[0], database_url, slack_url, args.workers)
+            try:
+                closed_loop(port, quick_entries("C", 2000, 2000, first_day=DAYS - 1), 30.0)  # warm-up, as above
+                time.sleep(SETTLE_S)
+                requests = quick_entries("C", int(args.closed_seconds * 3000), 2000)
+                closed = closed_loop(port, requests, args.closed_seconds)
+            finally:
+                _stop(bot)
+    finally:
+        _stop(fake)
+
+    print(f"\n### Slack ack latency over HTTP: signed `/hours` quick entries, open loop at {args.rate:.0f}/s\n")
+    print(f"Machine: {machine()}. Bot, FakeSlack (answering in {args.slack_latency * 1000:.0f} ms) and the")
+    print(f"load generator are separate processes on this machine; {args.seconds:.0f} s per row, after a warm-up in")
+    print(f"which each of the {CREW} crew members logs once (profiles and DM channels cached, as in steady use).")
+    print(f"Bot: {args.workers} worker process(es), 16 waitress threads each. Load average (1 min) before the run:")
+    print(f"{load_before:.2f}, after: {os.getloadavg()[0]:.2f} (other work on the machine shows here).\n")
+    print("| scenario | requests | errors | p50 | p99 | max |")
+    print("|---|---|---|---|---|---|")
+    for scenario, run in rows:
+        lat = run.latencies
+        print(
+            f"| {scenario.name} | {len(lat):,} | {len(run.errors)} | {pct(lat, 50) * 1e3:.2f} ms "
+            f"| {pct(lat, 99) * 1e3:.2f} ms | {max(lat) * 1e3:.1f} ms |"
+        )
+    healthy = pct(rows[0][1].latencies, 50)
+    for scenario, run in rows[1:]:
+        print(f"\np50 {scenario.name} / first row: {pct(run.latencies, 50) / healthy:.2f}", end="")
+    print(
+        f"\n\n### Most submissions per second: 50 concurrent clients, closed loop, {args.closed_seconds:.0f} s\n"
+        f"\n| submissions/s | requests | errors | p50 | p99 |\n|---|---|---|---|---|\n"
+        f"| {closed.throughput:,.0f} | {len(closed.latencies):,} | {len(closed.errors)} "
+        f"| {pct(closed.latencies, 50) * 1e3:.2f} ms | {pct(closed.latencies, 99) * 1e3:.2f} ms |"
+    )
+    errors = [e for _, run in rows for e in run.errors] + closed.errors
+    if errors:
+        print(f"\nerrors seen: {sorted(set(errors))[:5]}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="role")
+    bot = sub.add_parser("bot", help="(internal) the bot process")
+    bot.add_argument("--database-url", required=True)
+    bot.add_argument("--slack-api-url", required=True)
+    bot.add_argument("--zoho-hangs", action="store_true")
+    bot.add_argument("--bolt-default", dest="process_before_response", action="store_false")
+    bot.add_argument("--workers", type=int, default=1)
+    fake = sub.add_parser("fake-slack", help="(internal) the Web API process")
+    fake.add_argument("--slack-latency", type=float, default=0.05)
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per open-loop row")
+    parser.add_argument("--rate", type=float, default=200.0, help="offered requests per second")
+    parser.add_argument("--closed-seconds", type=float, default=15.0)
+    parser.add_argument("--slack-latency", type=float, default=0.05, help="FakeSlack's answer delay (s)")
+    parser.add_argument("--workers", type=int, default=1, help="bot processes sharing the port (serve(workers=))")
+    parser.add_argument("--only", default="", help="scenario numbers to run, e.g. 0,2 (default: all)")
+    args = parser.parse_args(argv)
+    if args.role == "bot":
+        return run_bot(args)
+    if args.role == "fake-slack":
+        return run_fake_slack(args)
+    return main_run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
