@@ -67,6 +67,7 @@ class HangingSink:
 
     name = "zoho"
     max_batch = 100
+    idempotent = False
 
     def __init__(self, released: threading.Event) -> None:
         self.released = released

@@ -124,8 +124,9 @@ class ConfirmationMessages:
     def _post_dm(self, user_id: str, message: Message) -> SlackResponse:
         cached = self.redis.get(dm_key(user_id))
         if cached is not None:
+            channel = cached.decode() if isinstance(cached, bytes) else str(cached)
             try:
-                return self.client.chat_postMessage(channel=cached.decode(), text=message.text, blocks=message.blocks)
+                return self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
             except SlackApiError as exc:
                 if exc.response.get("error") not in STALE_DM_ERRORS:
                     raise

@@ -33,6 +33,7 @@ class GatedSink:
         self.inner = inner
         self.name = inner.name
         self.max_batch = inner.max_batch
+        self.idempotent = inner.idempotent
         self.gate = threading.Event()
 
     def push(self, requests: Sequence[PushRequest]) -> list[PushResult]:
