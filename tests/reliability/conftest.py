@@ -23,6 +23,10 @@ from tests.scenario.conftest import bot, fake_slack, start_bot
 __all__ = ["bot", "fake_slack", "make_stack", "record_result", "start_bot"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "row(row, scenario): the docs/reliability.md row a test's counts go to")
+
+
 @pytest.fixture
 def make_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
     with contextlib.ExitStack() as exits:
