@@ -95,6 +95,13 @@ class TimeEntry:
     deleted: bool = False
     postgres: SinkState = field(default_factory=SinkState)
     zoho: SinkState = field(default_factory=lambda: SinkState(status=SyncStatus.OFF))
+    # Who made this version, when it is not the owner (a manager's edit); "" means the owner.
+    updated_by: str = ""
+
+    @property
+    def changed_by(self) -> str:
+        """The Slack user id of whoever made this version (the owner unless a manager did)."""
+        return self.updated_by or self.slack_user_id
 
     @property
     def is_saved(self) -> bool:

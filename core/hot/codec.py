@@ -3,6 +3,10 @@
 A JSON array by position, times as minutes and dates as day numbers, keeps an
 entry near 200 bytes in Redis (the seed's JSON object in a hash costs ~840).
 The Lua scripts read the same positions: keep ``F`` in step with lua/*.lua.
+
+The last position, ``UPDATED_BY`` (who made this version), is left out altogether when it
+is the entry's owner, as it nearly always is: a manager's edit adds it, and entries written
+before the audit trail existed simply lack it. An absent position costs no memory.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ class F:
     VERSION, TEAM, USER, EMAIL, JOB_ID, JOB_NAME, DAY = 0, 1, 2, 3, 4, 5, 6
     START, END, LUNCH_START, LUNCH_END, NOTES, CHANGE_ORDER = 7, 8, 9, 10, 11, 12
     CREATED, UPDATED, DELETED, POSTGRES, ZOHO = 13, 14, 15, 16, 17
+    UPDATED_BY = 18  # optional: absent when the owner made this version
 
 
 # A sink state: [status, attempts, synced_version, inflight_version, last_error, next_attempt_at],
@@ -78,6 +83,8 @@ def encode(entry: TimeEntry) -> str:
         _state_out(entry.postgres),
         _state_out(entry.zoho),
     ]
+    if entry.updated_by and entry.updated_by != entry.slack_user_id:
+        row.append(entry.updated_by)
     return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -107,7 +114,13 @@ def decode(entry_id: str, raw: str | bytes, email: str = "") -> TimeEntry:
         deleted=bool(row[F.DELETED]),
         postgres=_state_in(row[F.POSTGRES]),
         zoho=_state_in(row[F.ZOHO]),
+        updated_by=_updated_by(row),
     )
+
+
+def _updated_by(row: list[Any]) -> str:
+    by = row[F.UPDATED_BY] if len(row) > F.UPDATED_BY else ""
+    return "" if not by or by == row[F.USER] else str(by)
 
 
 def encode_state(state: SinkState) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -14,13 +15,16 @@ from sqlalchemy.orm import Session
 
 from core.domain.entry import SinkState, SyncStatus, TimeEntry
 from core.domain.jobs import Job
-from core.sql.models import JobRow, TimeEntryRow
+from core.sql.audit import AUDITED_FIELDS, AuditStep, audit_steps
+from core.sql.models import EntryAuditRow, JobRow, TimeEntryRow
 
 _ENTRY_COLUMNS = (
     "id", "slack_team_id", "slack_user_id", "user_email", "job_id", "job_name", "work_date",
     "start_time", "end_time", "lunch_start", "lunch_end", "total_hours", "notes", "change_order",
-    "version", "deleted", "created_at", "updated_at",
+    "version", "deleted", "created_at", "updated_at", "updated_by",
 )  # fmt: skip
+_AUDIT_COLUMNS = ("entry_id", "version", "team_id", "user_id", "action", "actor", "at", "changes")
+_HELD_COLUMNS = ("id", "version", *AUDITED_FIELDS)
 
 
 def make_engine(url: str) -> Engine:
@@ -50,7 +54,13 @@ def alembic_config(url: str) -> Any:
 
 
 def _row_values(entry: TimeEntry) -> dict[str, Any]:
-    return {name: getattr(entry, name) for name in _ENTRY_COLUMNS}
+    values = {name: getattr(entry, name) for name in _ENTRY_COLUMNS}
+    values["updated_by"] = entry.changed_by  # the column names the person, owner included
+    return values
+
+
+def _audit_values(step: AuditStep) -> dict[str, Any]:
+    return {name: getattr(step, name) for name in _AUDIT_COLUMNS}
 
 
 def _aware(dt: datetime) -> datetime:
@@ -80,6 +90,7 @@ def _entry_of(row: TimeEntryRow) -> TimeEntry:
         deleted=row.deleted,
         postgres=SinkState(status=SyncStatus.SYNCED, synced_version=row.version),
         zoho=zoho,
+        updated_by="" if row.updated_by in (None, row.slack_user_id) else str(row.updated_by),
     )
 
 
@@ -123,7 +134,11 @@ class SqlStore:
     # -- time entries ----------------------------------------------------------------
 
     def upsert_entries(self, entries: Sequence[TimeEntry]) -> None:
-        """Insert or update by id; a row already at the same or a newer version is left alone."""
+        """Insert or update by id; a row already at the same or a newer version is left alone.
+
+        In the same transaction, each version newer than the row it replaces adds one step
+        to ``entry_audit`` (see ``core.sql.audit``), computed against the rows read first.
+        """
         if not entries:
             return
         # The newest version of each id wins within one batch too.
@@ -134,9 +149,17 @@ class SqlStore:
         rows = [_row_values(e) for e in newest.values()]
         with self.engine.begin() as conn:
             if self.engine.dialect.name == "postgresql":
+                steps = audit_steps(newest.values(), self._held_rows_copy(conn, list(newest)))
                 self._copy_upsert(conn, rows)
+                self._copy_audit(conn, steps)
             else:
+                steps = audit_steps(newest.values(), self._held_rows(conn, list(newest)))
                 conn.execute(self._upsert_statement(), rows)
+                if steps:
+                    conn.execute(
+                        self._dialect.insert(EntryAuditRow).on_conflict_do_nothing(),
+                        [_audit_values(s) for s in steps],
+                    )
                 with_email = [{"id": r["id"], "email": r["user_email"]} for r in rows if r["user_email"]]
                 if with_email:
                     conn.execute(
@@ -180,6 +203,62 @@ class SqlStore:
             "UPDATE time_entries t SET user_email = i.user_email FROM incoming_entries i "
             "WHERE t.id = i.id AND t.user_email = '' AND i.user_email <> ''"
         )
+
+    @staticmethod
+    def _held_rows(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The rows Postgres holds for ``ids`` (the audited columns), before they are replaced."""
+        columns = [getattr(TimeEntryRow, name) for name in _HELD_COLUMNS]
+        rows = conn.execute(select(*columns).where(TimeEntryRow.id.in_(ids)))
+        return {str(row.id): dict(row._mapping) for row in rows}
+
+    @staticmethod
+    def _held_rows_copy(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """``_held_rows`` on Postgres: one array parameter instead of a thousand."""
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(
+            f"SELECT {', '.join(_HELD_COLUMNS)} FROM time_entries WHERE id = ANY(%s::uuid[])",
+            [ids],
+        )
+        return {str(row[0]): dict(zip(_HELD_COLUMNS, row, strict=True)) for row in cursor.fetchall()}
+
+    @staticmethod
+    def _copy_audit(conn: Connection, steps: list[AuditStep]) -> None:
+        """COPY the audit steps into a temporary table, then insert those not recorded yet."""
+        if not steps:
+            return
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS incoming_audit (LIKE entry_audit INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        columns = ", ".join(_AUDIT_COLUMNS)
+        with cursor.copy(f"COPY incoming_audit ({columns}) FROM STDIN") as copy:
+            for step in steps:
+                copy.write_row(
+                    [step.entry_id, step.version, step.team_id, step.user_id, step.action, step.actor, step.at,
+                     json.dumps(step.changes, ensure_ascii=False)]
+                )  # fmt: skip
+        cursor.execute(
+            f"INSERT INTO entry_audit ({columns}) SELECT {columns} FROM incoming_audit "
+            "ON CONFLICT (entry_id, version) DO NOTHING"
+        )
+
+    def entry_audit(self, entry_id: str) -> list[AuditStep]:
+        """The recorded steps of one entry, oldest first."""
+        query = select(EntryAuditRow).where(EntryAuditRow.entry_id == entry_id).order_by(EntryAuditRow.version)
+        with Session(self.engine) as session:
+            return [
+                AuditStep(
+                    entry_id=str(r.entry_id),
+                    version=r.version,
+                    team_id=r.team_id,
+                    user_id=r.user_id,
+                    action=r.action,
+                    actor=r.actor,
+                    at=_aware(r.at),
+                    changes=dict(r.changes),
+                )
+                for r in session.scalars(query)
+            ]
 
     def get(self, entry_id: str) -> TimeEntry | None:
         with Session(self.engine) as session:

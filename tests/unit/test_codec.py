@@ -1,3 +1,4 @@
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -47,3 +48,19 @@ def test_clean_sink_states_are_stored_as_one_number() -> None:
 def test_a_typical_entry_encodes_in_under_150_bytes() -> None:
     plain = replace(ENTRY, notes="primed north wall", postgres=SinkState(SyncStatus.SYNCED, synced_version=3))
     assert len(codec.encode(plain).encode()) < 150
+
+
+def test_who_changed_it_is_kept_only_when_not_the_owner() -> None:
+    owner_made = replace(ENTRY, updated_by="U1")
+    assert codec.encode(owner_made) == codec.encode(ENTRY)  # no extra position: no extra bytes
+    assert codec.decode(ENTRY.id, codec.encode(owner_made), ENTRY.user_email).changed_by == "U1"
+    manager_made = replace(ENTRY, updated_by="U0MGR")
+    decoded = codec.decode(ENTRY.id, codec.encode(manager_made), ENTRY.user_email)
+    assert decoded == manager_made
+    assert decoded.changed_by == "U0MGR"
+
+
+def test_an_entry_stored_before_the_audit_trail_decodes() -> None:
+    text = codec.encode(ENTRY)
+    assert len(json.loads(text)) == codec.F.UPDATED_BY  # the old 18-position form
+    assert codec.decode(ENTRY.id, text, ENTRY.user_email).updated_by == ""

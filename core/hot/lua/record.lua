@@ -1,12 +1,24 @@
 -- Record a create, edit or delete of one entry in one atomic step: the idempotency check,
--- the overlap check, the entry (no TTL), the user's date index and the pending index.
+-- the approved-week lock, the overlap check, the entry (no TTL), the user's date index and
+-- the pending index.
 -- ARGV: mode, id, record_json, actor_team, actor_user, actor_may_act_for_others ("1"/"0"),
---       intent ("" for none), intent_ttl_s, now, user_email
--- Returns {"ok", json, email} | {"dup", id, json, email} | {"overlap", other_id, other_json} | {"missing"} | {"forbidden"}
+--       intent ("" for none), intent_ttl_s, now, user_email, week_start (0 = Monday)
+-- Returns {"ok", json, email} | {"dup", id, json, email} | {"overlap", other_id, other_json} | {"missing"}
+--       | {"forbidden"} | {"locked", approver, week_start_day}
 local mode, id, rec_json = ARGV[1], ARGV[2], ARGV[3]
 local actor_team, actor_user, privileged = ARGV[4], ARGV[5], ARGV[6] == "1"
 local intent, intent_ttl, now, email = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10]
+local week_start = tonumber(ARGV[11] or "0")
 local ikey = "i:" .. intent
+
+-- An approved week is locked for everyone, managers too, until a manager reopens it.
+-- w:{team}:{user} maps the week's first day (day number) to the approver.
+local function lock_on(team, user, day)
+  local first = week_start_day(day, week_start)
+  local approver = redis.call("HGET", "w:" .. team .. ":" .. user, string.format("%d", first))
+  if approver then return {"locked", approver, first} end
+  return nil
+end
 
 if intent ~= "" then
   local seen = redis.call("GET", ikey)
@@ -25,6 +37,8 @@ if mode == "create" then
     return {"dup", id, old_raw, email_of(cjson.decode(old_raw))}
   end
   rec = load(rec_json)
+  local locked = lock_on(rec[F_TEAM], rec[F_USER], rec[F_DAY])
+  if locked then return locked end
   if email ~= "" then redis.call("HSET", "p:" .. rec[F_TEAM], rec[F_USER], email) end
 else
   if not old_raw then
@@ -37,6 +51,8 @@ else
   if old[F_TEAM] ~= actor_team or (old[F_USER] ~= actor_user and not privileged) then
     return {"forbidden"}
   end
+  local locked = lock_on(old[F_TEAM], old[F_USER], old[F_DAY])
+  if locked then return locked end
   if mode == "delete" then
     rec = load(old_raw)
     rec[F_DELETED] = 1
@@ -44,7 +60,11 @@ else
     rec = load(rec_json)
     rec[F_TEAM], rec[F_USER] = old[F_TEAM], old[F_USER]
     rec[F_CREATED] = old[F_CREATED]
+    locked = lock_on(rec[F_TEAM], rec[F_USER], rec[F_DAY]) -- moving it into an approved week
+    if locked then return locked end
   end
+  -- Who made this version: left out (nil) when it is the owner, as it usually is.
+  if actor_user ~= rec[F_USER] then rec[F_UPDATED_BY] = actor_user else rec[F_UPDATED_BY] = nil end
   rec[F_VERSION] = old[F_VERSION] + 1
   rec[F_UPDATED] = math.floor(now) - rec[F_CREATED] -- stored as seconds after created
   -- Each sink owes the new version: keep what it already holds, reset the attempt count.
