@@ -15,6 +15,8 @@ from core.catalog import JobCatalog
 from core.doctor import redis_config_checks
 from core.domain.rules import day_number
 from core.hot.store import HotStore, StorageUnavailable
+from core.ops.metrics import Metrics
+from core.ops.sink_health import SinkHealthBoard
 from core.schedule.scheduler import build_scheduler
 from core.service import TimeEntryService
 from core.settings import Settings
@@ -68,6 +70,8 @@ class Services:
     entries: TimeEntryService
     jobs: JobCatalog
     scheduler: BackgroundScheduler
+    metrics: Metrics = field(default_factory=Metrics)
+    sink_health: SinkHealthBoard | None = None  # each sink's last success and error, in Redis
     extra_closers: list[Any] = field(default_factory=list)
 
     def start(self) -> None:
@@ -99,7 +103,10 @@ class Services:
             close()
 
 
-def build_services(settings: Settings, *, redis_override: redis.Redis | None = None) -> Services:
+def build_services(
+    settings: Settings, *, redis_override: redis.Redis | None = None, metrics: Metrics | None = None
+) -> Services:
+    """Wire the core from ``settings``; ``metrics`` set up by ``serve`` for its workers (default: this process's)."""
     client = redis_override or redis_client(settings)
     hot = HotStore(client)
     sql = SqlStore(make_engine(settings.sqlalchemy_url))
@@ -129,7 +136,15 @@ def build_services(settings: Settings, *, redis_override: redis.Redis | None = N
         zoho_enabled=zoho is not None,
     )
     scheduler = build_scheduler(engine, hot, interval_s=settings.sync_retry_interval_s)
-    services = Services(settings, client, hot, sql, engine, entries, JobCatalog(sql, client), scheduler)
+    metrics = metrics or Metrics()
+    board = SinkHealthBoard(client)
+    entries.add_write_listener(metrics.on_write)
+    entries.add_read_listener(metrics.on_read)
+    engine.add_outcome_listener(metrics.on_outcomes)
+    engine.add_outcome_listener(board.on_outcomes)
+    metrics.watch_redis(hot, board, [sink.name for sink in sinks])
+    jobs = JobCatalog(sql, client)
+    services = Services(settings, client, hot, sql, engine, entries, jobs, scheduler, metrics, board)
     close_zoho = getattr(zoho, "close", None)
     if close_zoho is not None:
         services.extra_closers.append(close_zoho)  # its HTTP connection pool

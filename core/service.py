@@ -38,6 +38,7 @@ from core.sync.engine import SyncEngine
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "DiscardResult",
     "EntryList",
     "EntryNotFound",
     "EntryValidationError",
@@ -75,6 +76,20 @@ class WeekSummary:
     @property
     def total(self) -> Decimal:
         return sum(self.hours_by_day.values(), Decimal("0.00"))
+
+
+@dataclass(frozen=True, slots=True)
+class DiscardResult:
+    """What discarding a dead letter did: ``discarded`` is False when it was no longer dead."""
+
+    discarded: bool
+    version: int  # the entry's version in Redis (0: not there)
+    saved_version: int  # the version Postgres holds (0: none)
+
+    @property
+    def saved(self) -> bool:
+        """True when Postgres, the permanent record, holds the current version."""
+        return self.version > 0 and self.saved_version >= self.version
 
 
 def newest_first(entries: Iterable[TimeEntry]) -> list[TimeEntry]:
@@ -121,6 +136,25 @@ class TimeEntryService:
         self.week_start = week_start
         self.zoho_enabled = zoho_enabled
         self.clock = clock
+        self._write_listeners: list[Callable[[str, TimeEntry], None]] = []
+        self._read_listeners: list[Callable[[bool], None]] = []
+
+    # -- observers (metrics) ------------------------------------------------------------
+
+    def add_write_listener(self, listener: Callable[[str, TimeEntry], None]) -> None:
+        """``listener(mode, entry)`` after each new write: mode is create, edit or delete."""
+        self._write_listeners.append(listener)
+
+    def add_read_listener(self, listener: Callable[[bool], None]) -> None:
+        """``listener(needed_postgres)`` after each history read: False when Redis answered alone."""
+        self._read_listeners.append(listener)
+
+    def _tell(self, listeners: list[Callable[..., None]], *args: object) -> None:
+        for listener in listeners:
+            try:
+                listener(*args)
+            except Exception:  # counting must never turn a saved entry or a read into an error
+                log.exception("service listener failed")
 
     # -- writes -----------------------------------------------------------------------
 
@@ -191,7 +225,7 @@ class TimeEntryService:
 
     def _write(self, mode: str, entry: TimeEntry, actor: Actor, intent_key: str | None, now: float) -> RecordResult:
         try:
-            return self.hot.write(
+            result = self.hot.write(
                 mode,
                 entry,
                 actor_team=actor.team_id,
@@ -205,6 +239,9 @@ class TimeEntryService:
             raise EntryValidationError(
                 {"start_time": overlap_message(other.start_time, other.end_time, other.job_name)}
             ) from None
+        if result.created:
+            self._tell(self._write_listeners, mode, result.entry)
+        return result
 
     def _write_existing(
         self, mode: str, entry: TimeEntry, actor: Actor, intent_key: str | None, now: float
@@ -284,6 +321,7 @@ class TimeEntryService:
             except Exception as exc:  # Postgres down: show what Redis has and say so
                 log.warning("history read from Postgres failed: %s", exc)
                 complete = False
+        self._tell(self._read_listeners, first < hot_from)
         return EntryList(merge_by_id(cold, hot), complete)
 
     def recent_entries(self, *, actor: Actor, team_id: str, user_id: str, limit: int = 5) -> EntryList:
@@ -347,6 +385,39 @@ class TimeEntryService:
         if not actor.is_admin:
             raise PermissionDenied("only admins can see failed syncs")
         return self.hot.get_many([i for i, _ in self.hot.dead_ids(limit)])
+
+    def discard_dead_letter(self, entry_id: str, *, actor: Actor) -> DiscardResult:
+        """Stop retrying a dead-lettered entry; nothing is deleted.
+
+        The entry leaves the dead-letter index for ``q:discarded``. A row Postgres holds stays
+        there; when Postgres holds the current version the Redis copy gets the usual cache TTL,
+        otherwise Redis keeps it with no TTL (``crewclock reconcile`` lists it).
+        """
+        if not actor.is_admin:
+            raise PermissionDenied("only admins can discard failed syncs")
+        entry = self.hot.get(entry_id)
+        saved_version = 0
+        try:
+            saved = self.sql.get(entry_id)
+            saved_version = saved.version if saved is not None else 0
+        except Exception as exc:  # Postgres down: assume it does not have it, keep the Redis copy
+            log.warning("discard: could not ask Postgres about %s: %s", entry_id, exc, extra={"entry_id": entry_id})
+        version = entry.version if entry is not None else 0
+        expire_at = None
+        if entry is not None and saved_version >= version:
+            now = self.clock()
+            expire_at = max(int((day_number(entry.work_date) + self.cache_days + 2) * 86400), int(now) + 3600)
+        discarded = self.hot.discard_dead(entry_id, now=self.clock(), expire_at=expire_at)
+        if discarded:
+            log.info(
+                "dead letter %s discarded by %s (Postgres has v%d of v%d)",
+                entry_id,
+                actor.user_id,
+                saved_version,
+                version,
+                extra={"entry_id": entry_id, "slack_user_id": actor.user_id},
+            )
+        return DiscardResult(discarded, version, saved_version)
 
     def retry_dead_letter(self, entry_id: str, *, actor: Actor) -> bool:
         if not actor.is_admin:

@@ -5,6 +5,7 @@ Key layout (see README, "Redis layout"):
   u:{team}:{user}    the user's date index, score = work date as a day number
   q:pending          ids some sink still owes, score = when the next attempt is due
   q:dead             ids a sink gave up on, score = when; admins list and retry them
+  q:discarded        dead letters an admin discarded, score = when (kept for reconcile to report)
   l:{id}             the lease of the worker pushing that entry now
   i:{intent}         a request's idempotency key -> the entry id it created
   hot:since          the first day this Redis has seen every entry of (day number)
@@ -23,12 +24,13 @@ from typing import Any
 
 import redis
 
-from core.domain.entry import TimeEntry
+from core.domain.entry import SinkState, SyncStatus, TimeEntry
 from core.domain.rules import day_number
 from core.hot import codec
 
 PENDING_KEY = "q:pending"
 DEAD_KEY = "q:dead"
+DISCARDED_KEY = "q:discarded"
 WATERMARK_KEY = "hot:since"
 INTENT_TTL_S = 24 * 3600
 
@@ -304,6 +306,74 @@ class HotStore:
             where, _, entry_id = _text(item).partition(":")
             out[entry_id_of(entry_id)] = where
         return out
+
+    def discard_dead(self, entry_id: str, *, now: float, expire_at: int | None = None) -> bool:
+        """Take an entry off the dead-letter index (an admin gave up on it); False if it was not there.
+
+        The entry itself stays: it moves to ``q:discarded``. ``expire_at`` (only when Postgres holds
+        the current version) gives it the TTL a synced entry gets, unless a sink still owes it.
+        """
+        member = key_id(entry_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            for _ in range(10):
+                try:
+                    pipe.watch(DEAD_KEY, PENDING_KEY)
+                    if pipe.zscore(DEAD_KEY, member) is None:
+                        return False
+                    still_owed = pipe.zscore(PENDING_KEY, member) is not None
+                    pipe.multi()
+                    pipe.zrem(DEAD_KEY, member)
+                    pipe.zadd(DISCARDED_KEY, {member: now})
+                    if expire_at is not None and not still_owed:
+                        pipe.expireat(f"e:{member}", expire_at)
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue
+        raise StorageUnavailable("the dead-letter index kept changing; try again")
+
+    def discarded_ids(self, limit: int = 1000) -> list[tuple[str, float]]:
+        """(id, when) of dead letters admins discarded, oldest first."""
+        return self._scored(DISCARDED_KEY, limit)
+
+    def requeue_sink(self, entry_id: str, sink_slot: int, *, version: int, sink_has: int, now: float) -> bool:
+        """Make one sink owe ``version`` of an entry again, due now (reconcile found it missing there).
+
+        ``sink_slot`` is the codec field of that sink's state; ``sink_has`` the version the sink
+        really holds (0: none). Done only if the entry is still at ``version`` (else False: the
+        caller looks again). The entry loses any TTL: a pending entry never expires.
+        """
+        member = key_id(entry_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            for _ in range(10):
+                try:
+                    pipe.watch(f"e:{member}")
+                    raw = pipe.get(f"e:{member}")
+                    if raw is None:
+                        return False
+                    row = json.loads(raw)
+                    if int(row[codec.F.VERSION]) != version:
+                        return False
+                    entry = codec.decode(entry_id, raw)
+                    old = entry.postgres if sink_slot == codec.F.POSTGRES else entry.zoho
+                    row[sink_slot] = codec.encode_state(
+                        SinkState(
+                            SyncStatus.PENDING,
+                            0,
+                            min(old.synced_version, sink_has),
+                            old.inflight_version,
+                            "requeued by reconcile",
+                            now,
+                        )
+                    )
+                    pipe.multi()
+                    pipe.set(f"e:{member}", json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+                    pipe.zadd(PENDING_KEY, {member: now}, lt=True)
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue
+        raise StorageUnavailable(f"entry {entry_id} kept changing; try again")
 
     def retry_dead(self, entry_id: str, now: float | None = None) -> bool:
         return bool(self._retry_dead(args=[key_id(entry_id), time.time() if now is None else now]))

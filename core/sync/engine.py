@@ -52,6 +52,17 @@ class SyncEvent:
     where: str
 
 
+@dataclass(frozen=True, slots=True)
+class SinkOutcomes:
+    """What one sink made of one batch: how many landed, will be retried, or died; the last error."""
+
+    sink: str
+    ok: int = 0
+    retry: int = 0
+    dead: int = 0
+    last_error: str = ""
+
+
 @dataclass(slots=True)
 class SyncReport:
     claimed: int = 0
@@ -108,9 +119,14 @@ class SyncEngine:
         self._futures_lock = threading.Lock()
         self._closing = False
         self._listeners: list[Callable[[SyncEvent], None]] = []
+        self._outcome_listeners: list[Callable[[SinkOutcomes], None]] = []
 
     def add_listener(self, listener: Callable[[SyncEvent], None]) -> None:
         self._listeners.append(listener)
+
+    def add_outcome_listener(self, listener: Callable[[SinkOutcomes], None]) -> None:
+        """Called from sync threads once per sink and batch pushed (metrics, last success)."""
+        self._outcome_listeners.append(listener)
 
     # -- entry points ------------------------------------------------------------------
 
@@ -141,7 +157,9 @@ class SyncEngine:
             if not self._closing:
                 self.sweep(limit=self.batch_size)
         except Exception:
-            log.exception("sync of entry %s failed; it stays pending for the sweeper", entry_id)
+            log.exception(
+                "sync of entry %s failed; it stays pending for the sweeper", entry_id, extra={"entry_id": entry_id}
+            )
 
     def sweep(self, limit: int | None = None) -> SyncReport:
         """Push one batch of entries that are due now."""
@@ -224,7 +242,8 @@ class SyncEngine:
                     if e.id in still_ours
                 ]
             results = self._push(sink, requests)
-            ok = 0
+            ok = dead = 0
+            last_error = ""
             for request in requests:
                 entry = request.entry
                 result = results.get(entry.id) or PushResult.retry(entry.id, f"{sink.name} gave no result")
@@ -234,7 +253,11 @@ class SyncEngine:
                     ok += 1
                 else:
                     blocked[entry.id] = state.next_attempt_at
+                    dead += state.status is SyncStatus.DEAD
+                    last_error = state.last_error
             report.per_sink_ok[sink.name] = ok
+            if requests:
+                self._tell_outcomes(SinkOutcomes(sink.name, ok, len(requests) - ok - dead, dead, last_error))
         # A sink skipped because an earlier one failed waits as long as that one does.
         for entry_id, due in blocked.items():
             entry = current[entry_id]
@@ -245,6 +268,13 @@ class SyncEngine:
             current[entry_id] = entry
         self._settle(entries, current, report)
         return report
+
+    def _tell_outcomes(self, outcomes: SinkOutcomes) -> None:
+        for listener in self._outcome_listeners:
+            try:
+                listener(outcomes)
+            except Exception:
+                log.exception("sync outcome listener failed for %s", outcomes.sink)
 
     def _push(self, sink: Sink, requests: Sequence[PushRequest]) -> dict[str, PushResult]:
         results: dict[str, PushResult] = {}
@@ -313,7 +343,11 @@ class SyncEngine:
                     try:
                         listener(SyncEvent(new, outcome))
                     except Exception:
-                        log.exception("sync listener failed for entry %s", entry.id)
+                        log.exception(
+                            "sync listener failed for entry %s",
+                            entry.id,
+                            extra={"entry_id": entry.id, "slack_user_id": entry.slack_user_id},
+                        )
 
     # -- lifecycle ------------------------------------------------------------------------
 
