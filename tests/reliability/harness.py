@@ -231,8 +231,11 @@ def local_response_urls(body: str, slack: FakeSlack) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
-def send_quick_entry(bot: BotProcess, slack: FakeSlack, marker: str, user_id: str, job: str = "1042") -> Ack:
-    body = quick_entry_body(slack, f"7-3:30 job {job} -- {marker}", user_id)
+def send_quick_entry(
+    bot: BotProcess, slack: FakeSlack, marker: str, user_id: str, job: str = "1042", times: str = "7-3:30"
+) -> Ack:
+    """``/hours <times> job <job> -- <marker>``; the answer as an :class:`Ack`."""
+    body = quick_entry_body(slack, f"{times} job {job} -- {marker}", user_id)
     started = time.perf_counter()
     try:
         response = bot.post(body)
