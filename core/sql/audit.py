@@ -52,10 +52,37 @@ def audit_value(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, time):
-        return value.strftime("%H:%M")
+        return value.isoformat(timespec="minutes")
     if isinstance(value, Decimal):
-        return f"{value:.2f}"
+        return str(value.quantize(_CENTS))
     return value
+
+
+_CENTS = Decimal("0.01")
+
+
+def _day(value: date) -> str:
+    return value.isoformat()
+
+
+def _clock(value: time | None) -> str | None:
+    return None if value is None else value.isoformat(timespec="minutes")
+
+
+def _hours(value: Decimal) -> str:
+    return str(value.quantize(_CENTS))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+# Per-field converters: the drain audits thousands of entries a second, so no type dispatch.
+_AS_JSON = {
+    "work_date": _day, "start_time": _clock, "end_time": _clock, "lunch_start": _clock, "lunch_end": _clock,
+    "total_hours": _hours,
+}  # fmt: skip
+_CONVERTERS = tuple((name, _AS_JSON.get(name, _same)) for name in AUDITED_FIELDS)
 
 
 def _action(entry: TimeEntry, held: Mapping[str, Any] | None) -> str:
@@ -74,12 +101,14 @@ def audit_steps(entries: Iterable[TimeEntry], held: Mapping[str, Mapping[str, An
         old = held.get(entry.id)
         if old is not None and int(old["version"]) >= entry.version:
             continue
-        changes: dict[str, list[Any]] = {}
-        for name in AUDITED_FIELDS:
-            new_value = audit_value(getattr(entry, name))
-            old_value = None if old is None else audit_value(old[name])
-            if old is None or old_value != new_value:
-                changes[name] = [old_value, new_value]
+        if old is None:  # a create: the initial values
+            changes = {name: [None, convert(getattr(entry, name))] for name, convert in _CONVERTERS}
+        else:
+            changes = {}
+            for name, convert in _CONVERTERS:
+                new_value, old_value = convert(getattr(entry, name)), convert(old[name])
+                if old_value != new_value:
+                    changes[name] = [old_value, new_value]
         steps.append(
             AuditStep(
                 entry_id=entry.id,
