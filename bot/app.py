@@ -18,6 +18,7 @@ from bot.confirmations import ConfirmationMessages
 from bot.context import BotContext, UserDirectory
 from bot.errors import register_error_handler
 from bot.listeners import register_listeners
+from bot.observability import count_api_errors, request_kind_middleware, slack_metrics
 from core.bootstrap import Services
 from core.settings import Settings
 
@@ -56,7 +57,7 @@ def build_app(
         client: a Web API client (default: :func:`build_web_client`).
         process_before_response: keep True; False exists only to measure Bolt's default.
     """
-    client = client or build_web_client(settings)
+    client = count_api_errors(client or build_web_client(settings), slack_metrics(services.metrics))
     executor = ThreadPoolExecutor(max_workers=LAZY_WORKERS, thread_name_prefix="crewclock-lazy")
     app = App(  # the bot token travels with the client
         signing_secret=settings.slack_signing_secret,
@@ -64,6 +65,7 @@ def build_app(
         process_before_response=process_before_response,
         listener_executor=executor,
     )
+    app.use(request_kind_middleware)  # metrics and log fields: runs after Bolt's signature check
     ctx = BotContext(settings, services, client, UserDirectory(client, services))
     register_error_handler(app)
     register_listeners(app, ctx)

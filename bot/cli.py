@@ -13,12 +13,10 @@ log = logging.getLogger("crewclock")
 
 
 def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("alembic", "apscheduler", "httpx"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    """JSON lines on stderr unless it is a terminal; secrets redacted (``core.ops.logging``)."""
+    from core.ops.logging import configure_logging
+
+    configure_logging(settings)
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -68,7 +66,7 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.server import serve
 
-    return serve(settings)
+    return serve(settings, workers=getattr(args, "workers", 1))
 
 
 def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
@@ -104,7 +102,8 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crewclock", description="Crews log hours in Slack; none are lost.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="answer Slack (HTTP on PORT, or Socket Mode with SLACK_APP_TOKEN)")
+    serve = sub.add_parser("serve", help="answer Slack (HTTP on PORT, or Socket Mode with SLACK_APP_TOKEN)")
+    serve.add_argument("--workers", type=int, default=1, help="HTTP worker processes sharing PORT (default 1)")
     from bot import cli_jobs, console
 
     console.add_arguments(sub.add_parser("console", help="try the bot in a terminal (embedded storage by default)"))

@@ -96,7 +96,12 @@ class ConfirmationMessages:
         except SlackApiError as exc:
             if not channel_id:
                 raise
-            log.info("confirmation DM to %s failed (%s); posting ephemeral", user_id, exc.response.get("error"))
+            log.info(
+                "confirmation DM to %s failed (%s); posting ephemeral",
+                user_id,
+                exc.response.get("error"),
+                extra={"entry_id": entry.id, "slack_user_id": user_id},
+            )
             # An ephemeral message cannot be updated later; it shows the state at this moment.
             self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=message.text, blocks=message.blocks)
             return
@@ -157,7 +162,11 @@ class ConfirmationMessages:
         """Sync listener: wake a post waiting for this entry, queue an in-place update of its confirmation."""
         _save_signals.signal(event.entry.id)
         if not self._slots.acquire(blocking=False):
-            log.warning("confirmation updates backlogged; entry %s keeps its old message", event.entry.id)
+            log.warning(
+                "confirmation updates backlogged; entry %s keeps its old message",
+                event.entry.id,
+                extra={"entry_id": event.entry.id, "slack_user_id": event.entry.slack_user_id},
+            )
             return
         try:
             self._executor().submit(self._update_in_background, event.entry)
@@ -165,13 +174,14 @@ class ConfirmationMessages:
             self._slots.release()
 
     def _update_in_background(self, entry: TimeEntry) -> None:
+        fields = {"entry_id": entry.id, "slack_user_id": entry.slack_user_id}
         try:
             self.refresh(entry)
         except SlackApiError as exc:
             # No request to answer here: the message keeps its older state, Home and /history show the real one.
-            log.warning("could not update confirmation of %s: %s", entry.id, exc.response.get("error"))
+            log.warning("could not update confirmation of %s: %s", entry.id, exc.response.get("error"), extra=fields)
         except Exception:  # a background thread: the log is the only place left to say it
-            log.exception("updating the confirmation of %s failed", entry.id)
+            log.exception("updating the confirmation of %s failed", entry.id, extra=fields)
         finally:
             self._slots.release()
 

@@ -29,6 +29,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.views.confirmation import notice_message
 from core.hot.store import EntryNotFound, PermissionDenied, StorageUnavailable
+from core.ops.logging import log_context
 
 log = logging.getLogger(__name__)
 
@@ -152,10 +153,12 @@ def lazy(function: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(function)
     def run(**kwargs: Any) -> None:
-        try:
-            function(**kwargs)
-        except Exception as error:
-            report_lazy_error(error, kwargs["body"], kwargs["client"])
+        # Lazy listeners run on Bolt's pool, outside the request's context: name the user again.
+        with log_context(slack_user_id=requester(kwargs["body"])[0]):
+            try:
+                function(**kwargs)
+            except Exception as error:
+                report_lazy_error(error, kwargs["body"], kwargs["client"])
 
     return run
 

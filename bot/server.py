@@ -1,18 +1,26 @@
 """``crewclock serve``: Slack over HTTP (waitress) on PORT, or Socket Mode with SLACK_APP_TOKEN.
 
 HTTP routes: ``POST /slack/events`` (commands, interactivity, events, options — Bolt
-verifies each signature and answers 401 to a missing, wrong or stale one) and
-``GET /healthz``. SIGTERM or SIGINT stops accepting, lets requests in flight finish,
-then drains the core (``services.stop()``).
+verifies each signature and answers 401 to a missing, wrong or stale one), ``GET /healthz``
+(the process is up and has Redis), ``GET /readyz`` (Redis and the database reachable, schema
+current; 503 otherwise, within two seconds) and ``GET /metrics`` (Prometheus). SIGTERM or
+SIGINT stops accepting, lets requests in flight finish, then drains the core (``services.stop()``).
+
+With ``workers`` > 1, metrics use prometheus-client's multiprocess mode in a temporary
+directory made (and removed) by ``serve``: whichever worker is scraped reports every worker's
+counts and ack latencies.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import multiprocessing
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -26,32 +34,59 @@ from waitress import wasyncore
 from waitress.channel import HTTPChannel
 
 from bot.app import build_app
+from bot.observability import slack_metrics, start_request
 from core.bootstrap import Services, build_services
+from core.ops.metrics import CONTENT_TYPE, Metrics, enable_multiprocess
+from core.ops.readiness import ReadinessProbe
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
 HTTP_THREADS = 16
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
+def _answer(start_response: StartResponse, status: str, body: bytes, content_type: str) -> list[bytes]:
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
+
+
 def make_wsgi_app(app: App, services: Services) -> WsgiApp:
-    """The WSGI callable: Bolt on ``POST /slack/events``, a health check on ``GET /healthz``."""
+    """The WSGI callable: Bolt on ``POST /slack/events`` (timed), ``/healthz``, ``/readyz``, ``/metrics``."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    ack_seconds = slack_metrics(services.metrics).ack_seconds
+    probe = ReadinessProbe(services.redis, services.sql, embedded_redis=services.settings.embedded_redis)
+
+    def timed_slack(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        kind = start_request()
+        started = time.perf_counter()
+        answer = slack(environ, start_response)  # Bolt's adapter answers in full: the ack is done here
+        ack_seconds.labels(kind[0]).observe(time.perf_counter() - started)
+        return answer
 
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            redis_ok = services.hot.ping()
-            body = json.dumps({"status": "ok" if redis_ok else "degraded", "redis": redis_ok}).encode()
-            # Redis is what acknowledging needs; without it this process should get no traffic.
-            status = "200 OK" if redis_ok else "503 Service Unavailable"
-            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-            return [body]
-        return slack(environ, start_response)
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if method in ("GET", "HEAD"):
+            if path == HEALTH_PATH:
+                redis_ok = services.hot.ping()
+                body = json.dumps({"status": "ok" if redis_ok else "degraded", "redis": redis_ok}).encode()
+                # Redis is what acknowledging needs; without it this process should get no traffic.
+                status = "200 OK" if redis_ok else "503 Service Unavailable"
+                return _answer(start_response, status, body, "application/json")
+            if path == READY_PATH:
+                readiness = probe.check()
+                status = "200 OK" if readiness.ready else "503 Service Unavailable"
+                return _answer(start_response, status, json.dumps(readiness.as_json()).encode(), "application/json")
+            if path == METRICS_PATH:
+                return _answer(start_response, "200 OK", services.metrics.render(), CONTENT_TYPE)
+        # A fresh context per request: the kind and log fields set while serving it end with it.
+        return contextvars.Context().run(timed_slack, environ, start_response)
 
     return wsgi
 
@@ -182,14 +217,21 @@ def _serve_socket_mode(settings: Settings) -> int:
     return 0
 
 
-def _serve_http(settings: Settings, sock: socket.socket | None = None) -> int:
+def _serve_http(settings: Settings, sock: socket.socket | None = None, metrics_dir: str | None = None) -> int:
     signals = ShutdownSignal().install()
-    services = build_services(settings)
+    services = build_services(settings, metrics=Metrics(multiprocess_dir=metrics_dir))
     services.start()
     try:
         app = build_app(settings, services)
         server = HttpServer(make_wsgi_app(app, services), port=settings.port, sock=sock).start()
-        log.info("crewclock is answering Slack on port %d (%s, %s)", server.port, EVENTS_PATH, HEALTH_PATH)
+        log.info(
+            "crewclock is answering Slack on port %d (%s; %s, %s, %s)",
+            server.port,
+            EVENTS_PATH,
+            HEALTH_PATH,
+            READY_PATH,
+            METRICS_PATH,
+        )
         reason = signals.wait()
         log.info("%s: no new requests; finishing the ones in flight", reason)
         server.stop(deadline_s=settings.shutdown_deadline_s)
@@ -203,9 +245,12 @@ def _serve_workers(settings: Settings, workers: int) -> int:
     """Bind once, fork ``workers`` processes that each serve the shared socket; stop them together."""
     sock = listening_socket("0.0.0.0", settings.port)
     signals = ShutdownSignal().install()
+    metrics_dir = tempfile.mkdtemp(prefix="crewclock-metrics-")
+    enable_multiprocess(metrics_dir)  # before the fork: every worker's metrics go to files there
     forked = multiprocessing.get_context("fork")  # nothing but the socket exists yet: safe to fork
     children = [
-        forked.Process(target=_serve_http, args=(settings, sock), name=f"crewclock-http-{i}") for i in range(workers)
+        forked.Process(target=_serve_http, args=(settings, sock, metrics_dir), name=f"crewclock-http-{i}")
+        for i in range(workers)
     ]
     for child in children:
         child.start()
@@ -220,4 +265,5 @@ def _serve_workers(settings: Settings, workers: int) -> int:
     for child in children:
         child.join(timeout=settings.shutdown_deadline_s + 10)
     sock.close()
+    shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0 if reason and all(child.exitcode == 0 for child in children) else 1

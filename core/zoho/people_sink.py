@@ -224,7 +224,12 @@ class _Run:
             # Only a delete gets here. Without a Zoho user no earlier version could have
             # been sent, unless the mapping was removed since; that rare orphan is logged
             # rather than dead-lettering a delete of something Zoho most likely never had.
-            log.warning("zoho: not checking for an earlier log of deleted entry %s: %s", entry.id, exc)
+            log.warning(
+                "zoho: not checking for an earlier log of deleted entry %s: %s",
+                entry.id,
+                exc,
+                extra={"entry_id": entry.id, "slack_user_id": entry.slack_user_id},
+            )
             self.results[entry.id] = PushResult.ok(entry.id)
             return
         self.checks.append(_Check(entry.id, user, entry.work_date, payload))
@@ -287,6 +292,7 @@ class _Run:
                     owner,
                     found[owner].timelog_id,
                     record.timelog_id,
+                    extra={"entry_id": owner},
                 )
                 continue
             found[owner] = record
@@ -402,7 +408,13 @@ class _Run:
         try:
             self.sink.save_zoho_id(entry_id, timelog_id)
         except Exception as exc:  # any store failure: keep the doubt, never lose the log
-            log.warning("zoho: log %s exists but its id was not stored for %s", timelog_id, entry_id, exc_info=True)
+            log.warning(
+                "zoho: log %s exists but its id was not stored for %s",
+                timelog_id,
+                entry_id,
+                exc_info=True,
+                extra={"entry_id": entry_id},
+            )
             self.sink.mark_uncertain([entry_id])
             self.results[entry_id] = PushResult.retry(
                 entry_id, f"Zoho has log {timelog_id} but storing its id failed: {type(exc).__name__}"
@@ -415,7 +427,12 @@ class _Run:
         try:
             self.sink.save_zoho_id(entry_id, None)
         except Exception as exc:  # the next attempt deletes again, harmlessly
-            log.warning("zoho: deleted the log of %s but could not clear its id", entry_id, exc_info=True)
+            log.warning(
+                "zoho: deleted the log of %s but could not clear its id",
+                entry_id,
+                exc_info=True,
+                extra={"entry_id": entry_id},
+            )
             self.results[entry_id] = PushResult.retry(
                 entry_id, f"Zoho log deleted but clearing its id failed: {type(exc).__name__}"
             )
