@@ -140,6 +140,9 @@ class Settings:
     zoho_timeout_s: float = 10.0
     zoho_rate_per_minute: int = 20  # Zoho documents 20 time-tracker calls a minute, then a lock
     zoho_rate_per_day: int = 10000
+    # Operations
+    alert_pending_age_s: float = 900.0  # DM the admins when the oldest pending entry is older
+    alert_check_interval_s: float = 30.0
 
     @property
     def embedded_redis(self) -> bool:
@@ -206,6 +209,8 @@ class Settings:
             zoho_timeout_s=_float(env, "ZOHO_TIMEOUT_S", 10.0),
             zoho_rate_per_minute=_int(env, "ZOHO_RATE_PER_MINUTE", 20, minimum=1),
             zoho_rate_per_day=_int(env, "ZOHO_RATE_PER_DAY", 10000, minimum=1),
+            alert_pending_age_s=_float(env, "ALERT_PENDING_AGE_S", 900.0),
+            alert_check_interval_s=_float(env, "ALERT_CHECK_INTERVAL_S", 30.0),
         )
 
     def __repr__(self) -> str:  # secrets never reach a log line through repr()
