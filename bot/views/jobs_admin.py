@@ -29,7 +29,8 @@ CREWCLOCK_HELP = (
     "• `/hours` — log hours (`/hours help` for the one-line form)\n"
     "• `/history` — your logged hours (`/history help`)\n"
     "• `/crewclock jobs` — managers: list jobs, add one, deactivate or reactivate\n"
-    "• `/crewclock jobs smith` — only the jobs matching “smith”"
+    "• `/crewclock jobs smith` — only the jobs matching “smith”\n"
+    "• `/crewclock status` — admins: sync backlog, failed syncs (retry or discard), Zoho and Redis health"
 )
 MANAGERS_ONLY = "Sorry — only managers can change the job list. Ask a manager if a job is missing."
 

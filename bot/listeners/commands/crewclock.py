@@ -1,4 +1,4 @@
-"""`/crewclock`: help, and for managers the job list (add, deactivate, activate).
+"""`/crewclock`: help, for managers the job list (add, deactivate, activate), for admins ``status``.
 
 Ack paths only parse (and, for the Add job modal, check the typed values against the
 Redis job cache); every database write and every Web API call runs in a lazy listener.
@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from bot.context import BotContext
 from bot.errors import lazy
 from bot.listeners import team_of
+from bot.listeners.commands import status
 from bot.views.jobs_admin import (
     ACTIVATE_ACTION,
     ADD_ACTION,
@@ -60,8 +61,8 @@ def register(app: App, ctx: BotContext) -> None:
 
     def ack_command(ack: Ack, command: dict[str, Any]) -> None:
         words = (command.get("text") or "").split()
-        if words and words[0].lower() == "jobs":
-            ack()  # the list follows via response_url once the caller is known to be a manager
+        if words and words[0].lower() in ("jobs", status.SUBCOMMAND):
+            ack()  # the list (or status) follows via response_url once the caller's rights are checked
             return
         ack(response_type="ephemeral", **help_message())
 
@@ -139,7 +140,8 @@ def register(app: App, ctx: BotContext) -> None:
             )
 
     # Unexpected failures after the ack (Postgres, Slack) reach the user through bot.errors.lazy.
-    app.command(COMMAND)(ack=ack_command, lazy=[lazy(show_jobs)])
+    app.command(COMMAND)(ack=ack_command, lazy=[lazy(show_jobs), lazy(status.show_status(ctx))])
+    status.register(app, ctx)  # admins: status buttons and the alert check
     app.action(DEACTIVATE_ACTION)(ack=ack_now, lazy=[lazy(set_active)])
     app.action(ACTIVATE_ACTION)(ack=ack_now, lazy=[lazy(set_active)])
     app.action(PREVIOUS_ACTION)(ack=ack_now, lazy=[lazy(turn_page)])
