@@ -13,9 +13,11 @@ case costs one Web API call instead of a post and an update (Slack rate-limits b
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_sdk import WebClient
@@ -34,7 +36,8 @@ DM_CHANNEL_TTL_S = 30 * 86400  # the app's DM with a user keeps its id; saves a 
 STALE_DM_ERRORS = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 SAVE_WAIT_S = 0.5
 UPDATE_WORKERS = 2
-UPDATE_BACKLOG = 1000  # updates queued beyond this are skipped (logged): Home and /history still tell the truth
+UPDATE_BACKLOG = 1000
+BACKLOG_WARN_EVERY_S = 60.0  # updates queued beyond this are skipped (logged): Home and /history still tell the truth
 
 
 def message_key(entry_id: str) -> str:
@@ -43,6 +46,12 @@ def message_key(entry_id: str) -> str:
 
 def dm_key(user_id: str) -> str:
     return f"slack:dm:{user_id}"
+
+
+def _digest(message: Message) -> str:
+    """A short fingerprint of what a message shows, to skip updates that would change nothing."""
+    shown = json.dumps([message.text, message.blocks], sort_keys=True, ensure_ascii=False)
+    return hashlib.blake2s(shown.encode(), digest_size=8).hexdigest()
 
 
 class _SaveSignals:
@@ -80,6 +89,8 @@ class ConfirmationMessages:
         self._pool: ThreadPoolExecutor | None = None
         self._slots = threading.BoundedSemaphore(UPDATE_BACKLOG)
         self._pool_lock = threading.Lock()
+        self._skipped = 0
+        self._warned_at = 0.0
 
     # -- on the lazy path of a request -------------------------------------------------
 
@@ -105,11 +116,12 @@ class ConfirmationMessages:
             # An ephemeral message cannot be updated later; it shows the state at this moment.
             self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=message.text, blocks=message.blocks)
             return
-        self.redis.set(message_key(entry.id), json.dumps([posted["channel"], posted["ts"]]), ex=MESSAGE_TTL_S)
+        shown = json.dumps([posted["channel"], posted["ts"], _digest(message)])
+        self.redis.set(message_key(entry.id), shown, ex=MESSAGE_TTL_S)
         # The sync may have finished before the key existed (its update found nothing to
         # change); read the entry again now that it does, so the message never sticks at pending.
         current = self.hot.get(entry.id)
-        if current is not None and confirmation_message(current) != message:
+        if current is not None:
             self.refresh(current)
 
     def _after_first_sync(self, entry: TimeEntry) -> TimeEntry:
@@ -145,8 +157,10 @@ class ConfirmationMessages:
         raw = self.redis.get(message_key(entry.id))
         if raw is None:
             return False
-        channel, ts = json.loads(raw)
+        channel, ts, shown = json.loads(raw)
         message = confirmation_message(entry)
+        if _digest(message) == shown:
+            return True  # a retry that changes nothing the user sees costs no Web API call
         try:
             self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
         except SlackApiError as exc:
@@ -154,6 +168,7 @@ class ConfirmationMessages:
                 self.redis.delete(message_key(entry.id))  # the user deleted it: stop trying
                 return False
             raise
+        self.redis.set(message_key(entry.id), json.dumps([channel, ts, _digest(message)]), keepttl=True)
         return True
 
     # -- from the sync engine's threads ------------------------------------------------
@@ -162,11 +177,13 @@ class ConfirmationMessages:
         """Sync listener: wake a post waiting for this entry, queue an in-place update of its confirmation."""
         _save_signals.signal(event.entry.id)
         if not self._slots.acquire(blocking=False):
-            log.warning(
-                "confirmation updates backlogged; entry %s keeps its old message",
-                event.entry.id,
-                extra={"entry_id": event.entry.id, "slack_user_id": event.entry.slack_user_id},
-            )
+            self._skipped += 1
+            now = time.monotonic()
+            if now - self._warned_at > BACKLOG_WARN_EVERY_S:
+                self._warned_at = now
+                log.warning(
+                    "confirmation updates backlogged: %d skipped; those messages keep an older state", self._skipped
+                )
             return
         try:
             self._executor().submit(self._update_in_background, event.entry)
