@@ -1,4 +1,4 @@
-"""The `crewclock` command: serve, console, migrate, sync, doctor, jobs."""
+"""The `crewclock` command: serve, console, migrate, sync, doctor, jobs, reconcile."""
 
 from __future__ import annotations
 
@@ -82,6 +82,12 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return cmd_console(settings, args)
 
 
+def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.cli_reconcile import run
+
+    return run(settings, args)
+
+
 def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
     from bot.cli_jobs import run
 
@@ -96,6 +102,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "console": cmd_console,
     "run": cmd_run,
     "jobs": cmd_jobs,
+    "reconcile": cmd_reconcile,
 }
 
 
@@ -104,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="answer Slack (HTTP on PORT, or Socket Mode with SLACK_APP_TOKEN)")
     serve.add_argument("--workers", type=int, default=1, help="HTTP worker processes sharing PORT (default 1)")
-    from bot import cli_jobs, console
+    from bot import cli_jobs, cli_reconcile, console
 
     console.add_arguments(sub.add_parser("console", help="try the bot in a terminal (embedded storage by default)"))
     console.add_arguments(sub.add_parser("run", help="serve Slack when SLACK_BOT_TOKEN is set, else the console"))
@@ -114,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--drain", action="store_true", help="push everything pending now, in batches")
     sync.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("doctor", help="check Redis, the database and their settings")
+    cli_reconcile.add_parser(sub)
     return parser
 
 

@@ -25,10 +25,10 @@ def saved_versions(sql: SqlStore, entry_ids: Sequence[str]) -> dict[str, int]:
     return found
 
 
-def saved_versions_between(sql: SqlStore, first: date, last: date) -> dict[str, int]:
-    """id → version of every row (tombstones too) with a work date in [first, last]."""
-    query = select(TimeEntryRow.id, TimeEntryRow.version).where(
+def saved_rows_between(sql: SqlStore, first: date, last: date) -> dict[str, tuple[int, date]]:
+    """id → (version, work date) of every row (tombstones too) with a work date in [first, last]."""
+    query = select(TimeEntryRow.id, TimeEntryRow.version, TimeEntryRow.work_date).where(
         TimeEntryRow.work_date >= first, TimeEntryRow.work_date <= last
     )
     with sql.engine.connect() as conn:
-        return {str(i): int(v) for i, v in conn.execute(query)}
+        return {str(i): (int(v), d) for i, v, d in conn.execute(query)}
