@@ -110,17 +110,16 @@ def error_response(error: BaseException, body: Mapping[str, Any], reference: str
 
 
 def notify(client: WebClient, user_id: str, channel_id: str, text: str) -> None:
-    """Tell one user something outside a request: by DM, else ephemeral in ``channel_id``."""
+    """Tell one user something outside a request: ephemeral where they acted, else (or if that fails) by DM."""
     message = notice_message(text)
-    try:
-        dm = client.conversations_open(users=user_id)["channel"]["id"]
-        client.chat_postMessage(channel=dm, text=message.text, blocks=message.blocks)
-        return
-    except SlackApiError as exc:
-        if not channel_id:
-            raise
-        log.info("DM to %s failed (%s); trying ephemeral", user_id, exc.response.get("error"))
-    client.chat_postEphemeral(channel=channel_id, user=user_id, text=message.text, blocks=message.blocks)
+    if channel_id:
+        try:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, text=message.text, blocks=message.blocks)
+            return
+        except SlackApiError as exc:  # e.g. a private channel the bot is not in
+            log.info("ephemeral to %s in %s failed (%s); sending a DM", user_id, channel_id, exc.response.get("error"))
+    dm = client.conversations_open(users=user_id)["channel"]["id"]
+    client.chat_postMessage(channel=dm, text=message.text, blocks=message.blocks)
 
 
 def report_lazy_error(error: BaseException, body: Mapping[str, Any], client: WebClient) -> None:

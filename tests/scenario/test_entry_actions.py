@@ -118,9 +118,9 @@ def test_a_crew_member_cannot_edit_or_delete_someone_elses_entry(bot: RunningBot
     click(bot, "entry_delete", entry, message, CREW_MATE)
     click(bot, "entry_edit", entry, message, CREW_MATE)
 
-    dm = bot.slack.dm_channel(CREW_MATE)
-    refusals = wait_until(lambda: len(bot.slack.messages(dm)) >= 2 and bot.slack.messages(dm), what="two refusals")
-    assert all(m["text"].startswith("You can only change your own entries.") for m in refusals)
+    refusals = bot.slack.wait_for("chat.postEphemeral", 2)
+    assert {(c["params"]["channel"], c["params"]["user"]) for c in refusals} == {(message["channel"], CREW_MATE)}
+    assert all(c["params"]["text"].startswith("You can only change your own entries.") for c in refusals)
     assert bot.slack.calls("views.open") == []
     [still] = entries_of(bot)
     assert (still.version, still.deleted) == (1, False)

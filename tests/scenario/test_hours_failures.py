@@ -39,14 +39,27 @@ def test_a_rate_limited_dm_is_retried_after_retry_after(bot: RunningBot) -> None
     assert len(bot.slack.messages(bot.slack.dm_channel(USER_ID))) == 1
 
 
-def test_when_views_open_is_refused_the_user_hears_why_by_dm(bot: RunningBot) -> None:
+def test_when_views_open_is_refused_the_user_hears_why_where_they_typed(bot: RunningBot) -> None:
     bot.slack.fail_next("views.open", "expired_trigger_id")
+
+    assert bot.post(slash_command_body(text="")).status == 200
+
+    [notice] = bot.slack.wait_for("chat.postEphemeral")
+    assert (notice["params"]["channel"], notice["params"]["user"]) == (CHANNEL_ID, USER_ID)
+    assert notice["params"]["text"] == (
+        "Slack did not accept a request from crewclock (expired_trigger_id). Please try again."
+    )
+
+
+def test_when_the_ephemeral_cannot_be_shown_the_notice_goes_by_dm(bot: RunningBot) -> None:
+    bot.slack.fail_next("views.open", "expired_trigger_id")
+    bot.slack.fail_next("chat.postEphemeral", "channel_not_found")
 
     assert bot.post(slash_command_body(text="")).status == 200
 
     dm = bot.slack.dm_channel(USER_ID)
     [notice] = wait_until(lambda: bot.slack.messages(dm), what="a DM about the failure")
-    assert notice["text"] == "Slack did not accept a request from crewclock (expired_trigger_id). Please try again."
+    assert notice["text"].startswith("Slack did not accept a request from crewclock (expired_trigger_id).")
 
 
 def broken(*args: Any, **kwargs: Any) -> Any:
