@@ -193,7 +193,8 @@ class ConfirmationMessages:
     def _update_in_background(self, entry: TimeEntry) -> None:
         fields = {"entry_id": entry.id, "slack_user_id": entry.slack_user_id}
         try:
-            self.refresh(entry)
+            # Events may be handled out of order by the pool: show the entry as it is now.
+            self.refresh(self.hot.get(entry.id) or entry)
         except SlackApiError as exc:
             # No request to answer here: the message keeps its older state, Home and /history show the real one.
             log.warning("could not update confirmation of %s: %s", entry.id, exc.response.get("error"), extra=fields)
