@@ -72,6 +72,8 @@ def sink_text(health: SinkHealth, now: float, zoho_mode: str = "") -> str:
 
 
 def redis_text(status: OpsStatus) -> str:
+    if status.redis_used_bytes is None:
+        return "*Redis memory:* not reported (embedded Redis)"
     used = format_bytes(status.redis_used_bytes)
     share = status.redis_used_share
     if share is None:

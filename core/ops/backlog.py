@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import redis
 
 from core.hot.store import HotStore
 
@@ -35,3 +38,12 @@ def read_backlog(hot: HotStore, *, now: float, sample: int = OLDEST_SAMPLE) -> B
     entries = hot.get_many(ids)
     oldest = max((now - e.updated_at.timestamp() for e in entries), default=0.0)
     return Backlog(pending, dead, max(oldest, 0.0), pending <= sample)
+
+
+def redis_memory(client: redis.Redis) -> tuple[int, int] | None:
+    """(used_memory, maxmemory) from INFO memory; None where INFO is not offered (embedded fakeredis)."""
+    try:
+        memory: dict[str, Any] = dict(client.info("memory"))
+    except redis.ResponseError:
+        return None
+    return int(memory.get("used_memory", 0)), int(memory.get("maxmemory", 0))

@@ -14,7 +14,6 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
 
 import redis
 from prometheus_client import CollectorRegistry, Counter, disable_created_metrics, generate_latest, values
@@ -23,7 +22,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from core.domain.entry import TimeEntry
 from core.hot.store import HotStore
-from core.ops.backlog import OLDEST_SAMPLE, read_backlog
+from core.ops.backlog import OLDEST_SAMPLE, read_backlog, redis_memory
 from core.ops.sink_health import SinkHealthBoard
 from core.sync.engine import SinkOutcomes
 
@@ -180,15 +179,10 @@ class RedisStateCollector:
             f"1 when every pending entry was read for the age (at most {self.sample} pending).",
             value=1 if backlog.exact else 0,
         )
-        memory: dict[str, Any] = dict(self.hot.redis.info("memory"))
-        yield GaugeMetricFamily(
-            "crewclock_redis_used_memory_bytes", "Redis used_memory.", value=float(memory.get("used_memory", 0))
-        )
-        yield GaugeMetricFamily(
-            "crewclock_redis_maxmemory_bytes",
-            "Redis maxmemory (0: no limit).",
-            value=float(memory.get("maxmemory", 0)),
-        )
+        memory = redis_memory(self.hot.redis)
+        if memory is not None:
+            yield GaugeMetricFamily("crewclock_redis_used_memory_bytes", "Redis used_memory.", value=memory[0])
+            yield GaugeMetricFamily("crewclock_redis_maxmemory_bytes", "Redis maxmemory (0: none).", value=memory[1])
         last_ok = GaugeMetricFamily(
             "crewclock_sync_last_success_timestamp_seconds",
             "When each sink last accepted an entry (absent: not since Redis was new).",

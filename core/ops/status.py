@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from core.bootstrap import Services
 from core.domain.entry import Actor, SyncStatus, TimeEntry
-from core.ops.backlog import Backlog, read_backlog
+from core.ops.backlog import Backlog, read_backlog, redis_memory
 from core.ops.saved import saved_versions
 from core.ops.sink_health import SinkHealth, SinkHealthBoard
 from core.service import PermissionDenied
@@ -49,14 +49,16 @@ class OpsStatus:
     dead_letters: list[DeadLetter]
     sinks: list[SinkHealth]
     zoho_mode: str
-    redis_used_bytes: int
+    redis_used_bytes: int | None  # None: Redis does not say (embedded)
     redis_max_bytes: int  # 0: no limit
     postgres_reachable: bool = True
     notes: list[str] = field(default_factory=list)
 
     @property
     def redis_used_share(self) -> float | None:
-        return self.redis_used_bytes / self.redis_max_bytes if self.redis_max_bytes else None
+        if self.redis_used_bytes is None or not self.redis_max_bytes:
+            return None
+        return self.redis_used_bytes / self.redis_max_bytes
 
 
 def dead_letter_of(entry: TimeEntry, saved_version: int | None) -> DeadLetter:
@@ -87,13 +89,13 @@ def collect_status(services: Services, *, actor: Actor, now: float, limit: int =
     letters = [dead_letter_of(e, None if saved is None else saved.get(e.id, 0)) for e in dead]
     sinks = ["postgres"] + ([] if services.settings.zoho_mode == "off" else ["zoho"])
     board = services.sink_health or SinkHealthBoard(services.redis)
-    memory = dict(services.redis.info("memory"))
+    memory = redis_memory(services.redis)
     return OpsStatus(
         backlog=backlog,
         dead_letters=letters,
         sinks=board.read(sinks),
         zoho_mode=services.settings.zoho_mode,
-        redis_used_bytes=int(memory.get("used_memory", 0)),
-        redis_max_bytes=int(memory.get("maxmemory", 0)),
+        redis_used_bytes=memory[0] if memory else None,
+        redis_max_bytes=memory[1] if memory else 0,
         postgres_reachable=postgres_ok,
     )
