@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -184,6 +185,52 @@ class BotProcess:
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
+
+
+def told(slack: FakeSlack, user_id: str) -> list[str]:
+    """What the bot told one user outside a request's answer: DMs and ephemeral messages, in order."""
+    dm = slack.dm_channel(user_id)
+    said = []
+    for call in slack.calls():
+        params = call["params"]
+        to_user = (call["method"] == "chat.postMessage" and params.get("channel") in (dm, user_id)) or (
+            call["method"] == "chat.postEphemeral" and params.get("user") == user_id
+        )
+        if to_user:
+            said.append(str(params.get("text") or ""))
+    return said
+
+
+# -- what a process logged ------------------------------------------------------------------
+
+_PLAIN_LINE = re.compile(r"^\S+ \S+ (?P<level>[A-Z]+) (?P<logger>[\w.]+): (?P<msg>.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    level: str
+    logger: str
+    msg: str
+
+
+def log_lines(output: str) -> list[LogLine]:
+    """The log records in a process's output, whether JSON lines or ``time LEVEL logger: msg`` text."""
+    found = []
+    for line in output.splitlines():
+        if line.startswith("{"):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            found.append(LogLine(str(record.get("level")), str(record.get("logger")), str(record.get("msg"))))
+        elif match := _PLAIN_LINE.match(line):
+            found.append(LogLine(match["level"], match["logger"], match["msg"]))
+    return found
+
+
+def logged(output: str, level: str, phrase: str = "") -> list[LogLine]:
+    """Records at ``level`` whose message contains ``phrase``."""
+    return [line for line in log_lines(output) if line.level == level and phrase in line.msg]
 
 
 # -- what the users typed and what they were told -----------------------------------------

@@ -28,6 +28,7 @@ from tests.reliability.harness import (
     Ack,
     Stack,
     introduce_users,
+    logged,
     marker_of,
     pg_truth,
     quick_entry_body,
@@ -165,8 +166,7 @@ def test_three_processes_and_a_zoho_outage_give_one_zoho_log_per_entry_and_one_w
     assert deployment.dead_letters() == []
     assert dms == expected_dms
     assert all(zoho.calls[endpoint.split()[0]] > 0 for endpoint in faults)
-    logged_errors = [line for bot in bots for line in bot.log_text().splitlines() if " ERROR " in line]
-    assert logged_errors == []
+    assert [line for bot in bots for line in logged(bot.log_text(), "ERROR")] == []
 
 
 def test_a_new_crew_members_first_quick_entry_reaches_zoho(make_stack: Callable[..., Stack]) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -85,6 +86,7 @@ class Tally:
 @pytest.fixture
 def tally(request: pytest.FixtureRequest) -> Iterator[Tally]:
     counts = Tally()
+    started = time.monotonic()
     yield counts
     row, scenario = request.node.get_closest_marker("row").args
     c = counts.counts
@@ -94,9 +96,10 @@ def tally(request: pytest.FixtureRequest) -> Iterator[Tally]:
         submitted=c["sent"],
         acknowledged=c["saved"],
         refused=c["refused"],
-        in_postgres=c["verbatim in postgres"],
+        in_postgres=c.get("verbatim in postgres"),  # None: not checked
         notes=", ".join(f"{n} {what}" for what, n in sorted(c.items()) if what not in ("sent", "saved", "refused")),
         extra={"examples": counts.examples},
+        duration_s=round(time.monotonic() - started, 1),
     ).save()
 
 
