@@ -11,6 +11,7 @@ from typing import Any
 import redis
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from core.approvals import WeekApprovals
 from core.catalog import JobCatalog
 from core.doctor import redis_config_checks
 from core.domain.rules import day_number
@@ -70,6 +71,7 @@ class Services:
     entries: TimeEntryService
     jobs: JobCatalog
     scheduler: BackgroundScheduler
+    approvals: WeekApprovals
     metrics: Metrics = field(default_factory=Metrics)
     sink_health: SinkHealthBoard | None = None  # each sink's last success and error, in Redis
     extra_closers: list[Any] = field(default_factory=list)
@@ -85,6 +87,10 @@ class Services:
                 if not check.ok:
                     log.warning("%s: %s", check.name, check.detail)
         self.hot.mark_fresh(day_number(datetime.now(UTC).date()))
+        try:  # a fresh Redis gets the approved weeks' locks back (the sweeps retry if this fails)
+            self.approvals.reload_if_fresh()
+        except Exception as exc:
+            log.warning("approved weeks not loaded into Redis at start: %s", exc)
         try:  # warm the job list so the first quick entries need no Postgres read
             self.jobs.all_jobs()
         except StorageUnavailable as exc:
@@ -135,7 +141,11 @@ def build_services(
         week_start=settings.week_start,
         zoho_enabled=zoho is not None,
     )
-    scheduler = build_scheduler(engine, hot, interval_s=settings.sync_retry_interval_s)
+    # Weeks can be edited back to MAX_BACKDATE_DAYS: a wiped Redis gets those weeks' locks back.
+    approvals = WeekApprovals(entries, reload_days=max(8 * 7, settings.max_backdate_days + 7))
+    scheduler = build_scheduler(
+        engine, hot, interval_s=settings.sync_retry_interval_s, on_fresh=[approvals.reload_if_fresh]
+    )
     metrics = metrics or Metrics()
     board = SinkHealthBoard(client)
     entries.add_write_listener(metrics.on_write)
@@ -144,7 +154,9 @@ def build_services(
     engine.add_outcome_listener(board.on_outcomes)
     metrics.watch_redis(hot, board, [sink.name for sink in sinks])
     jobs = JobCatalog(sql, client)
-    services = Services(settings, client, hot, sql, engine, entries, jobs, scheduler, metrics, board)
+    services = Services(
+        settings, client, hot, sql, engine, entries, jobs, scheduler, approvals, metrics=metrics, sink_health=board
+    )
     close_zoho = getattr(zoho, "close", None)
     if close_zoho is not None:
         services.extra_closers.append(close_zoho)  # its HTTP connection pool

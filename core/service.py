@@ -30,8 +30,10 @@ from core.hot.store import (
     OverlapError,
     PermissionDenied,
     StorageUnavailable,
+    WeekLocked,
     WriteResult,
 )
+from core.sql.audit import AuditStep
 from core.sql.store import SqlStore
 from core.sync.engine import SyncEngine
 
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "DiscardResult",
+    "EntryHistory",
     "EntryList",
     "EntryNotFound",
     "EntryValidationError",
@@ -90,6 +93,20 @@ class DiscardResult:
     def saved(self) -> bool:
         """True when Postgres, the permanent record, holds the current version."""
         return self.version > 0 and self.saved_version >= self.version
+
+
+@dataclass(frozen=True, slots=True)
+class EntryHistory:
+    """What the audit trail holds for one entry, oldest step first."""
+
+    entry_id: str
+    steps: list[AuditStep]
+    unrecorded: TimeEntry | None = None
+
+
+def locked_week_message(approver: str) -> str:
+    """What a user is told when a write falls in an approved week."""
+    return f"That week was approved by <@{approver}> and is locked; ask a manager to reopen it."
 
 
 def newest_first(entries: Iterable[TimeEntry]) -> list[TimeEntry]:
@@ -188,7 +205,7 @@ class TimeEntryService:
             today=today_in(zone or self.default_zone, now),
             max_backdate_days=self.max_backdate_days,
         )
-        entry = self._entry_from(draft, str(uuid.uuid4()), now)
+        entry = self._entry_from(draft, str(uuid.uuid4()), now, actor)
         result = self._write("create", entry, actor, intent_key, now)
         if result.created:
             self.sync.submit(result.entry.id)
@@ -210,7 +227,7 @@ class TimeEntryService:
             today=today_in(zone or self.default_zone, now),
             max_backdate_days=self.max_backdate_days,
         )
-        entry = self._entry_from(draft, entry_id, now)
+        entry = self._entry_from(draft, entry_id, now, actor)
         result = self._write_existing("edit", entry, actor, intent_key, now)
         self.sync.submit(entry_id)
         return result
@@ -233,7 +250,10 @@ class TimeEntryService:
                 privileged=actor.is_manager or actor.is_admin,
                 intent=intent_key,
                 now=now,
+                week_start=self.week_start,
             )
+        except WeekLocked as exc:
+            raise EntryValidationError({"work_date": locked_week_message(exc.approver)}) from None
         except OverlapError as exc:
             other = exc.other
             raise EntryValidationError(
@@ -256,7 +276,7 @@ class TimeEntryService:
             self.hot.restore(saved, cache_days=self.cache_days, now=now)
             return self._write(mode, entry, actor, intent_key, now)
 
-    def _entry_from(self, draft: EntryDraft, entry_id: str, now: float) -> TimeEntry:
+    def _entry_from(self, draft: EntryDraft, entry_id: str, now: float, actor: Actor) -> TimeEntry:
         stamp = datetime.fromtimestamp(now, UTC)
         return TimeEntry(
             id=entry_id,
@@ -278,6 +298,7 @@ class TimeEntryService:
             version=1,
             postgres=SinkState(SyncStatus.PENDING, next_attempt_at=now),
             zoho=SinkState(SyncStatus.PENDING if self.zoho_enabled else SyncStatus.OFF, next_attempt_at=now),
+            updated_by="" if actor.user_id == draft.slack_user_id else actor.user_id,
         )
 
     # -- reads ------------------------------------------------------------------------
@@ -358,6 +379,36 @@ class TimeEntryService:
             log.warning("team read from Postgres failed: %s", exc)
             return EntryList(merge_by_id(overlay), complete=False)
         return EntryList(merge_by_id(cold, overlay))
+
+    def team_members(self, team_id: str, first: date, last: date) -> set[str]:
+        """User ids with a live entry dated in [first, last] (Postgres plus what it does not have yet)."""
+        # The overlay first: an entry leaves it only after Postgres has committed it, so reading
+        # Postgres second cannot miss one that settles in between.
+        found = {
+            e.slack_user_id
+            for e in self.hot.pending_overlay()
+            if e.slack_team_id == team_id and first <= e.work_date <= last and not e.deleted
+        }
+        found.update(user for team, user in self.sql.active_users(first, last, team_id=team_id))
+        return found
+
+    def entry_history(self, entry_id: str, *, actor: Actor) -> EntryHistory:
+        """An entry's audit trail (managers and admins), and its newest version from Redis.
+
+        ``unrecorded`` is the newest version when Postgres has not taken it yet (its step is
+        written when it does); None when the trail is up to date.
+        """
+        if not (actor.is_manager or actor.is_admin):
+            raise PermissionDenied("only managers can see an entry's history")
+        current = self.hot.get(entry_id)
+        steps = [s for s in self.sql.entry_audit(entry_id) if s.team_id == actor.team_id]
+        if current is not None and current.slack_team_id != actor.team_id:
+            raise PermissionDenied(entry_id)
+        if current is None and not steps:
+            raise EntryNotFound(entry_id)
+        recorded = max((s.version for s in steps), default=0)
+        unrecorded = current if current is not None and current.version > recorded else None
+        return EntryHistory(entry_id, steps, unrecorded)
 
     def week_summary(
         self,

@@ -74,7 +74,9 @@ def real_redis(redis_url: str) -> Iterator[redis.Redis]:
 def sql(database_url: str) -> Iterator[SqlStore]:
     engine = make_engine(database_url)
     with engine.begin() as conn:
-        conn.execute(sa.text("TRUNCATE time_entries, jobs, entry_audit, week_approvals, approval_audit, reminder_settings"))
+        conn.execute(
+            sa.text("TRUNCATE time_entries, jobs, entry_audit, week_approvals, approval_audit, reminder_settings")
+        )
     yield SqlStore(engine)
     engine.dispose()
 

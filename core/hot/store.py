@@ -9,6 +9,9 @@ Key layout (see README, "Redis layout"):
   l:{id}             the lease of the worker pushing that entry now
   i:{intent}         a request's idempotency key -> the entry id it created
   hot:since          the first day this Redis has seen every entry of (day number)
+  w:{team}:{user}    the user's approved weeks: first day (day number) -> approver; record.lua
+                     refuses writes into them (Postgres's week_approvals is the source of truth)
+  w:loaded           set once the approvals are loaded from Postgres (absent: a fresh Redis)
 """
 
 from __future__ import annotations
@@ -45,6 +48,15 @@ class EntryNotFound(LookupError):
 
 class PermissionDenied(PermissionError):
     pass
+
+
+class WeekLocked(ValueError):
+    """The write touches a week a manager approved; ``approver`` may reopen it."""
+
+    def __init__(self, approver: str, week_start_day: int) -> None:
+        super().__init__(f"week {week_start_day} approved by {approver}")
+        self.approver = approver
+        self.week_start_day = week_start_day
 
 
 class OverlapError(ValueError):
@@ -109,6 +121,13 @@ def user_index_key(team_id: str, user_id: str) -> str:
     return f"u:{team_id}:{user_id}"
 
 
+def week_locks_key(team_id: str, user_id: str) -> str:
+    return f"w:{team_id}:{user_id}"
+
+
+APPROVALS_LOADED_KEY = "w:loaded"
+
+
 class HotStore:
     """Every Redis operation crewclock makes; each public method is one round trip."""
 
@@ -137,12 +156,15 @@ class HotStore:
         privileged: bool,
         intent: str | None,
         now: float | None = None,
+        week_start: int = 0,
     ) -> WriteResult:
-        """Create, edit or delete ``entry`` atomically (overlap check, indexes, idempotency).
+        """Create, edit or delete ``entry`` atomically (week lock, overlap check, indexes, idempotency).
+
+        ``week_start`` (0 = Monday) tells the script which week a work date falls in.
 
         Raises:
             StorageUnavailable: Redis refused or could not be reached; nothing was saved.
-            EntryNotFound, PermissionDenied, OverlapError: the write was refused.
+            EntryNotFound, PermissionDenied, OverlapError, WeekLocked: the write was refused.
         """
         args = [
             mode,
@@ -155,6 +177,7 @@ class HotStore:
             INTENT_TTL_S,
             time.time() if now is None else now,
             entry.user_email,
+            week_start,
         ]
         try:
             reply = self._record(args=args)
@@ -170,9 +193,43 @@ class HotStore:
             return WriteResult(codec.decode(entry_id, reply[2], _text(reply[3])), created=False)
         if status == "overlap":
             raise OverlapError(codec.decode(entry_id_of(reply[1]), reply[2]))
+        if status == "locked":
+            raise WeekLocked(_text(reply[1]), int(reply[2]))
         if status == "missing":
             raise EntryNotFound(entry.id)
         raise PermissionDenied(entry.id)
+
+    # -- approved weeks (the locks record.lua checks) ---------------------------------
+
+    def lock_week(self, team_id: str, user_id: str, week_start_day: int, approver: str) -> None:
+        """Lock a user's week (its first day as a day number) against writes."""
+        self.redis.hset(week_locks_key(team_id, user_id), str(week_start_day), approver)
+
+    def unlock_week(self, team_id: str, user_id: str, week_start_day: int) -> None:
+        self.redis.hdel(week_locks_key(team_id, user_id), str(week_start_day))
+
+    def week_locks(self, team_id: str, user_id: str) -> dict[int, str]:
+        """The user's locked weeks: first day (day number) -> approver."""
+        raw: dict[Any, Any] = self.redis.hgetall(week_locks_key(team_id, user_id))
+        return {int(_text(day)): _text(approver) for day, approver in raw.items()}
+
+    def load_week_locks(self, locks: Iterable[tuple[str, str, int, str]]) -> int:
+        """Put (team, user, week start day, approver) locks back, e.g. on a wiped Redis; returns how many."""
+        pipe = self.redis.pipeline(transaction=False)
+        count = 0
+        for team_id, user_id, day, approver in locks:
+            pipe.hset(week_locks_key(team_id, user_id), str(day), approver)
+            count += 1
+        pipe.execute()
+        return count
+
+    def claim_approvals_load(self) -> bool:
+        """True (once per Redis) when the approvals must be loaded from Postgres: a fresh or wiped Redis."""
+        return bool(self.redis.set(APPROVALS_LOADED_KEY, int(time.time()), nx=True))
+
+    def forget_approvals_load(self) -> None:
+        """The load failed (Postgres away): let the next sweep try again."""
+        self.redis.delete(APPROVALS_LOADED_KEY)
 
     def remember_email(self, team_id: str, user_id: str, email: str) -> None:
         """Keep a user's email for their entries' syncs (a new member's first entry waits for it)."""

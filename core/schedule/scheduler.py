@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -15,14 +15,25 @@ from core.sync.engine import SyncEngine
 log = logging.getLogger(__name__)
 
 
-def sweep_job(engine: SyncEngine, hot: HotStore) -> Callable[[], None]:
-    """The retry job: re-mark the hot watermark if Redis was wiped, then sweep what is due."""
+def sweep_job(
+    engine: SyncEngine, hot: HotStore, on_fresh: Sequence[Callable[[], object]] = ()
+) -> Callable[[], None]:
+    """The retry job: re-mark the hot watermark if Redis was wiped, then sweep what is due.
+
+    ``on_fresh`` run next, each checking for itself whether Redis was wiped (the approved
+    weeks' locks are reloaded this way).
+    """
 
     def run() -> None:
         try:
             hot.mark_fresh(day_number(datetime.now(UTC).date()))
         except Exception as exc:  # e.g. Redis at maxmemory refuses the SET: sweeping must go on
             log.warning("could not check the hot-tier watermark: %s", exc)
+        for reload in on_fresh:
+            try:
+                reload()
+            except Exception as exc:  # Postgres away: the next sweep tries again
+                log.warning("could not reload into a fresh Redis: %s", exc)
         try:
             report = engine.sweep_all()
             if report.claimed:
@@ -39,9 +50,15 @@ def sweep_job(engine: SyncEngine, hot: HotStore) -> Callable[[], None]:
     return run
 
 
-def build_scheduler(engine: SyncEngine, hot: HotStore, *, interval_s: float) -> BackgroundScheduler:
+def build_scheduler(
+    engine: SyncEngine, hot: HotStore, *, interval_s: float, on_fresh: Sequence[Callable[[], object]] = ()
+) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(
-        sweep_job(engine, hot), "interval", seconds=interval_s, id="retry-sweep", next_run_time=datetime.now(UTC)
+        sweep_job(engine, hot, on_fresh),
+        "interval",
+        seconds=interval_s,
+        id="retry-sweep",
+        next_run_time=datetime.now(UTC),
     )
     return scheduler

@@ -13,7 +13,7 @@ the intermediate versions collapse into that step.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -78,11 +78,12 @@ def _same(value: Any) -> Any:
 
 
 # Per-field converters: the drain audits thousands of entries a second, so no type dispatch.
-_AS_JSON = {
+_AS_JSON: dict[str, Callable[[Any], Any]] = {
     "work_date": _day, "start_time": _clock, "end_time": _clock, "lunch_start": _clock, "lunch_end": _clock,
     "total_hours": _hours,
 }  # fmt: skip
-_CONVERTERS = tuple((name, _AS_JSON.get(name, _same)) for name in AUDITED_FIELDS)
+_Converter = Callable[[Any], Any]
+_CONVERTERS: tuple[tuple[str, _Converter], ...] = tuple((name, _AS_JSON.get(name, _same)) for name in AUDITED_FIELDS)
 
 
 def _action(entry: TimeEntry, held: Mapping[str, Any] | None) -> str:

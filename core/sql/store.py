@@ -320,16 +320,50 @@ class SqlStore:
             criteria.append(TimeEntryRow.slack_user_id == user_id)
         return self._select_entries(*criteria)
 
-    def iter_entries(self, first: date, last: date, *, batch: int = 2000) -> Iterator[TimeEntry]:
-        """Every live entry in the range, streamed so a year of rows never sits in memory."""
+    def active_users(self, first: date, last: date, *, team_id: str | None = None) -> set[tuple[str, str]]:
+        """(team, user) of everyone with a live entry dated in [first, last]."""
+        query = select(TimeEntryRow.slack_team_id, TimeEntryRow.slack_user_id).where(
+            TimeEntryRow.work_date >= first, TimeEntryRow.work_date <= last, TimeEntryRow.deleted.is_(False)
+        )
+        if team_id is not None:
+            query = query.where(TimeEntryRow.slack_team_id == team_id)
+        with self.engine.connect() as conn:
+            return {(str(team), str(user)) for team, user in conn.execute(query.distinct())}
+
+    def count_between(self, first: date, last: date, *, team_id: str | None = None) -> int:
+        """How many live entries ``iter_entries`` would give (for a progress bar)."""
+        query = select(func.count()).select_from(TimeEntryRow).where(
+            TimeEntryRow.work_date >= first, TimeEntryRow.work_date <= last, TimeEntryRow.deleted.is_(False)
+        )
+        if team_id is not None:
+            query = query.where(TimeEntryRow.slack_team_id == team_id)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def iter_entries(
+        self, first: date, last: date, *, team_id: str | None = None, batch: int = 2000
+    ) -> Iterator[TimeEntry]:
+        """Every live entry in the range (one team's, if given), ordered by team, user, date, start.
+
+        Streamed (``yield_per``) so a year of rows never sits in memory.
+        """
+        criteria = [
+            TimeEntryRow.work_date >= first,
+            TimeEntryRow.work_date <= last,
+            TimeEntryRow.deleted.is_(False),
+        ]
+        if team_id is not None:
+            criteria.append(TimeEntryRow.slack_team_id == team_id)
         query = (
             select(TimeEntryRow)
-            .where(
-                TimeEntryRow.work_date >= first,
-                TimeEntryRow.work_date <= last,
-                TimeEntryRow.deleted.is_(False),
+            .where(*criteria)
+            .order_by(
+                TimeEntryRow.slack_team_id,
+                TimeEntryRow.slack_user_id,
+                TimeEntryRow.work_date,
+                TimeEntryRow.start_time,
+                TimeEntryRow.id,
             )
-            .order_by(TimeEntryRow.slack_user_id, TimeEntryRow.work_date, TimeEntryRow.start_time)
             .execution_options(yield_per=batch)
         )
         with Session(self.engine) as session:

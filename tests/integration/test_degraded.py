@@ -29,13 +29,21 @@ def full_redis() -> Iterator[PrivateRedis]:
 
 
 def fill_up(client: redis.Redis) -> None:
-    """Write filler until Redis refuses writes."""
-    for i in range(100_000):
-        try:
-            client.set(f"filler:{i}", "x" * 2000)
-        except redis.exceptions.OutOfMemoryError:
-            return
-    raise AssertionError("Redis never filled up")
+    """Write filler until Redis refuses writes, even small ones.
+
+    A refused 2 kB write leaves memory a little under the limit once its query buffer is freed,
+    so smaller fillers follow: a write of an entry's size must find Redis full too.
+    """
+    i = 0
+    for size in (2000, 200, 20):
+        while True:
+            i += 1
+            if i > 100_000:
+                raise AssertionError("Redis never filled up")
+            try:
+                client.set(f"filler:{i}", "x" * size)
+            except redis.exceptions.OutOfMemoryError:
+                break
 
 
 def test_a_full_redis_refuses_new_entries_but_drains_its_backlog(full_redis: PrivateRedis, sql: SqlStore) -> None:

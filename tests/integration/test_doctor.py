@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.cli import main
+from core.sql.store import SqlStore
 from tests.conftest import PG_SERVER
 from tests.support.servers import PrivateRedis
 
@@ -60,7 +61,7 @@ def test_doctor_fails_on_an_unmigrated_database_and_a_dead_redis(monkeypatch, ca
         url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
         code, out = run_doctor(monkeypatch, capsys, careful_redis.url, url)
         assert code == 1
-        assert "[FAIL] schema: at nothing, newest is 0001: run `crewclock migrate`" in out
+        assert f"[FAIL] schema: at nothing, newest is {SqlStore.head_revision()}: run `crewclock migrate`" in out
         careful_redis.stop()
         code, out = run_doctor(monkeypatch, capsys, careful_redis.url, url)
         assert code == 1 and "[FAIL] redis: unreachable" in out
