@@ -1,4 +1,4 @@
-"""The `crewclock` command: serve, console, migrate, sync, doctor, jobs, reconcile."""
+"""The `crewclock` command: serve, console, migrate, sync, doctor, jobs, reconcile, export."""
 
 from __future__ import annotations
 
@@ -88,6 +88,12 @@ def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
     return run(settings, args)
 
 
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.cli_export import run
+
+    return run(settings, args)
+
+
 def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
     from bot.cli_jobs import run
 
@@ -103,6 +109,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "run": cmd_run,
     "jobs": cmd_jobs,
     "reconcile": cmd_reconcile,
+    "export": cmd_export,
 }
 
 
@@ -111,11 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="answer Slack (HTTP on PORT, or Socket Mode with SLACK_APP_TOKEN)")
     serve.add_argument("--workers", type=int, default=1, help="HTTP worker processes sharing PORT (default 1)")
-    from bot import cli_jobs, cli_reconcile, console
+    from bot import cli_export, cli_jobs, cli_reconcile, console
 
     console.add_arguments(sub.add_parser("console", help="try the bot in a terminal (embedded storage by default)"))
     console.add_arguments(sub.add_parser("run", help="serve Slack when SLACK_BOT_TOKEN is set, else the console"))
     cli_jobs.add_parser(sub)
+    cli_export.add_parser(sub)
     sub.add_parser("migrate", help="bring the database schema up to date")
     sync = sub.add_parser("sync", help="show or push the pending backlog")
     sync.add_argument("--drain", action="store_true", help="push everything pending now, in batches")
