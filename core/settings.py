@@ -57,6 +57,13 @@ def _ids(env: Mapping[str, str], name: str) -> frozenset[str]:
     return frozenset(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
 
+def _overtime(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if not 0 < value <= 168:
+        raise SettingsError(f"{name} must be between 0 and 168 hours, got {value:g}")
+    return value
+
+
 def _weekday(env: Mapping[str, str], name: str, default: str) -> int:
     raw = env.get(name, default).strip().lower()
     for index, day in enumerate(WEEKDAYS):
@@ -127,6 +134,7 @@ class Settings:
     admin_user_ids: frozenset[str] = frozenset()
     weekly_summary_day: int = 4  # Friday
     weekly_summary_time: time = time(16, 0)
+    overtime_weekly_hours: float = 40.0  # payroll export and summaries: hours past this in a week are overtime
     # Zoho sink
     zoho_mode: str = "off"
     zoho_accounts_url: str = "https://accounts.zoho.com"
@@ -197,6 +205,7 @@ class Settings:
             admin_user_ids=_ids(env, "ADMIN_USER_IDS"),
             weekly_summary_day=_weekday(env, "WEEKLY_SUMMARY_DAY", "friday"),
             weekly_summary_time=_clock(env, "WEEKLY_SUMMARY_TIME", "16:00"),
+            overtime_weekly_hours=_overtime(env, "OVERTIME_WEEKLY_HOURS", 40.0),
             zoho_mode=zoho_mode,
             zoho_accounts_url=env.get("ZOHO_ACCOUNTS_URL", "https://accounts.zoho.com").rstrip("/"),
             zoho_api_url=env.get("ZOHO_API_URL", "https://people.zoho.com").rstrip("/"),
