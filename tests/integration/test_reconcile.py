@@ -145,3 +145,38 @@ def test_the_cli_prints_the_report_and_exits_1_when_it_requeued(
     assert f"re-queued: {lost}" in out
     settle(services)
     assert main(["reconcile", "--days", "3"]) == 0
+
+
+def test_zoho_people_logs_are_read_back_and_a_missing_one_reported(make_services: Callable[..., Services]) -> None:
+    from core.domain.jobs import Job
+    from core.zoho.people_sink import ZohoPeopleSink
+    from tests.fakes.zoho_api import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, FakeZoho
+
+    with FakeZoho() as fake:
+        services = make_services(
+            zoho_mode="people",
+            zoho_accounts_url=fake.url,
+            zoho_api_url=fake.url,
+            zoho_client_id=CLIENT_ID,
+            zoho_client_secret=CLIENT_SECRET,
+            zoho_refresh_token=REFRESH_TOKEN,
+            zoho_timeout_s=0.5,
+            zoho_rate_per_minute=10_000,
+        )
+        services.sql.upsert_jobs([Job("1042", "Smith Residence", True, "ZJ-1042")])
+        try:
+            kept, lost = synced(services, "U1", "U2")
+            [log] = fake.logs_of(lost)
+            del fake.logs[log.timelog_id]  # someone deleted it in Zoho
+
+            report = reconcile(services, days=7)
+
+            assert report.zoho.checked and report.zoho.entries == 2
+            assert report.zoho.missing == [lost]
+            assert report.requeued == [] and not report.in_order
+            assert f"no Zoho log: {lost}" in format_report(report)
+            assert fake.logs_of(kept)
+        finally:
+            for sink in services.sync.sinks:
+                if isinstance(sink, ZohoPeopleSink):
+                    sink.close()
