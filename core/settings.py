@@ -116,7 +116,7 @@ class Settings:
     auto_migrate: bool = False
     sync_workers: int = 4
     sync_retry_interval_s: float = 30.0
-    sync_max_attempts: int = 8
+    sync_max_attempts: int = 12  # ~45 min of backoff before an admin is told; revived on recovery
     sync_backoff_base_s: float = 2.0
     sync_backoff_cap_s: float = 900.0
     sync_lease_s: float = 300.0
@@ -188,7 +188,7 @@ class Settings:
             auto_migrate=_bool(env, "AUTO_MIGRATE", False),
             sync_workers=_int(env, "SYNC_WORKERS", 4, minimum=1),
             sync_retry_interval_s=_float(env, "SYNC_RETRY_INTERVAL_S", 30.0),
-            sync_max_attempts=_int(env, "SYNC_MAX_ATTEMPTS", 8, minimum=1),
+            sync_max_attempts=_int(env, "SYNC_MAX_ATTEMPTS", 12, minimum=1),
             sync_backoff_base_s=_float(env, "SYNC_BACKOFF_BASE_S", 2.0),
             sync_backoff_cap_s=_float(env, "SYNC_BACKOFF_CAP_S", 900.0),
             sync_lease_s=_float(env, "SYNC_LEASE_S", 300.0),

@@ -36,6 +36,7 @@ def sweep_job(
                 log.warning("could not reload into a fresh Redis: %s", exc)
         try:
             report = engine.sweep_all()
+            engine.revive_exhausted()
             if report.claimed:
                 log.info(
                     "retry sweep: %d claimed, %d synced, %d pending, %d dead",

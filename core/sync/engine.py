@@ -82,6 +82,17 @@ class SyncReport:
             self.per_sink_ok[k] = self.per_sink_ok.get(k, 0) + v
 
 
+# ``next_attempt_at`` of a dead sink state: a permanent error (never revived on its own),
+# against 0 for one that ran out of attempts on transient errors.
+GAVE_UP_FOR_GOOD = -1.0
+
+
+def _exhausted(entry: TimeEntry) -> bool:
+    """Dead only because a sink ran out of attempts, so worth another round when it recovers."""
+    dead = [entry.sink_state(name) for name in SLOTS if entry.sink_state(name).status is SyncStatus.DEAD]
+    return bool(dead) and all(state.next_attempt_at >= 0 for state in dead)
+
+
 def _owes(entry: TimeEntry, sink: str) -> bool:
     state = entry.sink_state(sink)
     return state.status not in (SyncStatus.OFF, SyncStatus.DEAD) and state.synced_version < entry.version
@@ -176,6 +187,29 @@ class SyncEngine:
             if report.claimed < self.batch_size:
                 break
         return total
+
+    def revive_exhausted(self, limit: int = 1000) -> int:
+        """Give dead letters that ran out of attempts (not permanent errors) another round, once
+        their sink works again.
+
+        One of them is pushed as a probe; if it gets through, the rest are put back in the
+        pending index, due now. A long outage therefore ends in the sinks on its own, while
+        the dead-letter index and the admins' alert still show it happened. Returns how many
+        were revived.
+        """
+        exhausted = [e for e in self.hot.get_many([i for i, _ in self.hot.dead_ids(limit)]) if _exhausted(e)]
+        if not exhausted:
+            return 0
+        probe = exhausted[0]
+        dead_sinks = [name for name in SLOTS if probe.sink_state(name).status is SyncStatus.DEAD]
+        if not self.hot.retry_dead(probe.id):
+            return 0
+        report = self.process(self.hot.claim_ids([probe.id], token=self.token, lease_s=self.lease_s, now=self.clock()))
+        if not any(report.per_sink_ok.get(name, 0) for name in dead_sinks):
+            return 1  # still failing: the probe backs off in the pending index like any entry
+        revived = 1 + sum(self.hot.retry_dead(e.id) for e in exhausted[1:])
+        log.info("a sink works again: %d dead letters put back in the pending index", revived)
+        return revived
 
     def drain(self, progress: Callable[[int], None] | None = None, parallel: int = 3) -> SyncReport:
         """Push everything pending now, backing-off entries included, in batches.
@@ -302,7 +336,9 @@ class SyncEngine:
             inflight = 0
         else:
             inflight = version if marked else state.inflight_version
-        if result.outcome is Outcome.PERMANENT or attempts >= self.policy.max_attempts:
+        if result.outcome is Outcome.PERMANENT:
+            return SinkState(SyncStatus.DEAD, attempts, state.synced_version, inflight, error, GAVE_UP_FOR_GOOD)
+        if attempts >= self.policy.max_attempts:  # out of attempts: revived when the sink works again
             return SinkState(SyncStatus.DEAD, attempts, state.synced_version, inflight, error, 0.0)
         delay = self.policy.delay(attempts, self.rng)
         if result.retry_after_s is not None:

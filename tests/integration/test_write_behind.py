@@ -300,3 +300,34 @@ def test_start_warns_when_redis_could_lose_pending_entries(
     with caplog.at_level("WARNING", logger="core.bootstrap"):
         services.start()
     assert any("redis persistence" in r.getMessage() and "appendonly yes" in r.getMessage() for r in caplog.records)
+
+
+def test_dead_letters_from_an_outage_revive_when_the_sink_recovers(real_redis: redis.Redis, sql: SqlStore) -> None:
+    hot = HotStore(real_redis)
+    postgres = ScriptedSink("postgres", "raise", "connection refused")
+    zoho = ScriptedSink("zoho", "permanent", "Zoho 7048: invalid user")
+    engine = SyncEngine(hot, [postgres], policy=RetryPolicy(2, 0.001, 0.001))
+    service = _service(hot, sql, engine)
+    ids = [service.record_entry(draft(f"U{i}"), actor=actor(f"U{i}")).entry.id for i in range(4)]
+    for _ in range(10):
+        time.sleep(0.01)
+        engine.sweep_all()
+    assert real_redis.zcard(DEAD_KEY) == 4
+    assert engine.revive_exhausted() == 1  # the probe fails: Postgres is still down
+    assert real_redis.zcard(DEAD_KEY) == 3
+
+    postgres.outcome = "ok"
+    for _ in range(10):
+        time.sleep(0.01)
+        engine.sweep_all()
+    assert engine.revive_exhausted() == 3
+    wait_until(lambda: (engine.sweep_all(), all(hot.get(i).is_saved for i in ids))[1])  # type: ignore[union-attr]
+    assert real_redis.zcard(DEAD_KEY) == 0
+
+    # A permanent error is never revived on its own: it needs a person.
+    engine.sinks = [PostgresSink(sql), zoho]
+    service.zoho_enabled = True
+    other = service.record_entry(draft("U9"), actor=actor("U9")).entry
+    wait_until(lambda: real_redis.zscore(DEAD_KEY, key_id(other.id)) is not None)
+    assert engine.revive_exhausted() == 0
+    engine.shutdown(1)
