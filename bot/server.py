@@ -34,6 +34,7 @@ from waitress import wasyncore
 from waitress.channel import HTTPChannel
 
 from bot.app import build_app
+from bot.errors import new_reference
 from bot.observability import slack_metrics, start_request
 from core.bootstrap import Services, build_services
 from core.ops.metrics import CONTENT_TYPE, Metrics, enable_multiprocess
@@ -66,7 +67,13 @@ def make_wsgi_app(app: App, services: Services) -> WsgiApp:
     def timed_slack(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         kind = start_request()
         started = time.perf_counter()
-        answer = slack(environ, start_response)  # Bolt's adapter answers in full: the ack is done here
+        try:
+            answer = slack(environ, start_response)  # Bolt's adapter answers in full: the ack is done here
+        except Exception:
+            # Bolt's own error path can fail on a malformed payload (e.g. block_actions with no
+            # action). Slack needs a 2xx, or it retries: log with a reference and answer empty.
+            log.exception("Bolt failed on a request (ref %s)", new_reference())
+            answer = _answer(start_response, "200 OK", b"", "text/plain")
         ack_seconds.labels(kind[0]).observe(time.perf_counter() - started)
         return answer
 
