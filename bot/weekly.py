@@ -7,6 +7,10 @@ send in Redis before posting:
     weekly:{team}:{user}:{iso-week}          the person's own summary
     weekly:{team}:{user}:{iso-week}:digest   a manager's team digest
 
+Each DM carries a PNG chart of the week's hours per day, stacked by job (``bot.charts``),
+uploaded to the DM channel right after the message; the digest's rows have Approve buttons
+(``bot.views.approvals``). A chart that Slack refuses is logged: the DM itself is out.
+
 The claim is ``SET key sending:<token> NX EX claim_ttl``: one process wins, the others
 skip. After Slack accepts the message the key becomes ``sent`` for 8 days, so later runs
 (and restarts) skip it. A process that dies mid-send leaves a ``sending`` claim that
@@ -30,7 +34,9 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
+from bot.charts import Chart, hours_chart
 from bot.context import BotContext, SlackUser
+from bot.views.history import period_label
 from bot.views.weekly import DigestLine, team_digest_message, weekly_summary_message
 from core.domain.clock import week_range
 from core.domain.entry import Actor
@@ -99,6 +105,7 @@ class WeeklyReport:
     sent: list[str] = field(default_factory=list)
     skipped: int = 0
     failed: list[str] = field(default_factory=list)
+    charts: list[str] = field(default_factory=list)  # claim keys whose DM got its chart
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +193,14 @@ class WeeklySummaries:
                 send_day=self.ctx.settings.weekly_summary_day,
                 send_time=self.ctx.settings.weekly_summary_time,
             )
-            self._deliver(key, user_id, message, report)
+            chart = hours_chart(
+                summary.entries,
+                summary.first_day,
+                summary.last_day,
+                title=f"Your hours · {period_label(summary.first_day, summary.last_day)}",
+                week_start=self.ctx.settings.week_start,
+            )
+            self._deliver(key, user_id, message, report, chart=chart)
         for team_id in sorted({team for team, _ in people}):
             self._send_digests(team_id, [u for t, u in people if t == team_id], now, summaries, report)
         if report.sent or report.failed:
@@ -221,26 +235,44 @@ class WeeklySummaries:
                 report.skipped += 1
                 continue
             lines = []
+            crew_entries = []
             for member in members:
                 summary = self._summary(team_id, member, summaries)
                 if summary.entries and summary.first_day == manager.first_day:
                     lines.append(DigestLine(member.user.user_id, member.user.name, summary.total, summary.complete))
+                    crew_entries += summary.entries
             if not lines:
                 continue
             week_first, week_last = week_range(manager.first_day, self.ctx.settings.week_start)
-            self._deliver(key, manager_id, team_digest_message(lines, first=week_first, last=week_last), report)
+            approved = self.ctx.services.approvals.approvals_between(team_id, week_first, week_first)
+            message = team_digest_message(
+                lines,
+                first=week_first,
+                last=week_last,
+                approvals={line.user_id: approved.get((line.user_id, week_first)) for line in lines},
+            )
+            chart = hours_chart(
+                crew_entries,
+                week_first,
+                week_last,
+                title=f"Crew hours · {period_label(week_first, week_last)}",
+                week_start=self.ctx.settings.week_start,
+            )
+            self._deliver(key, manager_id, message, report, chart=chart)
 
     # -- exactly once -----------------------------------------------------------------
 
-    def _deliver(self, key: str, channel: str, message: dict[str, Any], report: WeeklyReport) -> None:
-        """Claim ``key``, post the DM, mark it sent; on failure free the claim for a later run."""
+    def _deliver(
+        self, key: str, channel: str, message: dict[str, Any], report: WeeklyReport, *, chart: Chart | None = None
+    ) -> None:
+        """Claim ``key``, post the DM, mark it sent, then upload ``chart``; on failure free the claim."""
         token = f"sending:{uuid.uuid4().hex}"
         if not self.redis.set(key, token, nx=True, ex=self.claim_ttl_s):
             report.skipped += 1  # another process holds it, or it is sent
             return
         try:
             # A 429 is retried inside the client (RateLimitErrorRetryHandler honours Retry-After).
-            self.ctx.client.chat_postMessage(channel=channel, text=message["text"], blocks=message["blocks"])
+            posted = self.ctx.client.chat_postMessage(channel=channel, text=message["text"], blocks=message["blocks"])
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown"))
             if error == "ratelimited":
@@ -258,8 +290,27 @@ class WeeklySummaries:
             return
         self.redis.set(key, "sent", ex=SENT_TTL_S)
         report.sent.append(key)
+        if chart is not None:
+            self._upload_chart(key, str(posted.get("channel") or channel), chart, report)
         if self.pace_s:
             self.sleep(self.pace_s)
+
+
+    def _upload_chart(self, key: str, channel: str, chart: Chart, report: WeeklyReport) -> None:
+        """Put the chart under the DM (the DM channel: files_upload_v2 needs a channel id)."""
+        name = key.split(":")[3] + ("-crew" if key.endswith(":digest") else "")  # weekly:{team}:{user}:{week}
+        try:
+            self.ctx.client.files_upload_v2(
+                channel=channel,
+                file=chart.png,
+                filename=f"crewclock-hours-{name}.png",
+                title="Hours per day, by job",
+                alt_txt="Bar chart of hours per day, stacked by job",
+            )
+        except SlackApiError as exc:  # the DM is out; only the picture is missing
+            log.warning("chart for %s not uploaded: %s", key, exc.response.get("error"))
+            return
+        report.charts.append(key)
 
 
 def register_weekly_job(ctx: BotContext, *, interval_s: float = CHECK_INTERVAL_S) -> WeeklySummaries:

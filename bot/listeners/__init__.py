@@ -29,6 +29,9 @@ LISTENER_MODULES: list[str] = [
     "bot.listeners.commands.history",
     "bot.listeners.commands.crewclock",
     "bot.listeners.actions.history_actions",
+    # -- manager tools (issue 7) --
+    "bot.listeners.actions.approval_actions",
+    "bot.listeners.actions.payroll_actions",
     "bot.weekly",  # its register(app, ctx) adds the weekly DM job to ctx.services.scheduler
 ]
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
+from bot.views.approvals import approve_all_block, person_row
 from bot.views.common import escape_mrkdwn, format_day, format_hours
 from bot.views.history import period_label
 from core.service import WeekSummary
+from core.sql.approvals import Approval
 
 OVERTIME_AFTER_HOURS = Decimal("40")
 WORKDAYS = range(5)  # Monday to Friday, whatever day the week starts on
 SECTION_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
+ROWS_WITH_BUTTONS_MAX = 45  # a message holds 50 blocks: past this, packed lines and Approve all only
 
 
 def overtime_hours(total: Decimal) -> Decimal:
@@ -117,8 +120,18 @@ class DigestLine:
     complete: bool = True
 
 
-def team_digest_message(lines: Sequence[DigestLine], *, first: date, last: date) -> dict[str, Any]:
-    """The managers' weekly digest: one line per person (name, total, overtime flag)."""
+def team_digest_message(
+    lines: Sequence[DigestLine],
+    *,
+    first: date,
+    last: date,
+    approvals: Mapping[str, Approval | None] | None = None,
+) -> dict[str, Any]:
+    """The managers' weekly digest: one line per person (name, total, overtime flag).
+
+    With ``approvals`` (user id -> the week's approval, or None), each person gets an Approve
+    (or Reopen) button and the digest ends with Approve all.
+    """
     period = period_label(first, last)
     ordered = sorted(lines, key=lambda line: line.name.lower())
     rendered = []
@@ -138,6 +151,14 @@ def team_digest_message(lines: Sequence[DigestLine], *, first: date, last: date)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Crew hours · {period}"}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": summary + "."}]},
-        *_sections(rendered),
     ]
+    if approvals is not None and len(ordered) <= ROWS_WITH_BUTTONS_MAX:
+        blocks += [
+            person_row(line.user_id, text, first, approvals.get(line.user_id))
+            for line, text in zip(ordered, rendered, strict=True)
+        ]
+    else:
+        blocks += _sections(rendered)
+    if approvals is not None:
+        blocks.append(approve_all_block(first))
     return {"text": f"Crew hours {period}: {summary}.", "blocks": blocks}
