@@ -45,7 +45,7 @@ USERS = scaled(15, 50)
 DAYS = 8  # today and the 7 days before: one entry a day per user, so none overlap
 MANAGER = "U0S4MGR01"
 CHICAGO = "America/Chicago"  # FakeSlack's users live there; so does the bot's default
-WEEKLY_FIRST_CHECK_S = 9.0  # after start; the entries are all in by then
+WEEKLY_FIRST_CHECK_S = float(scaled(9, 40))  # after start; the entries are all in by then
 
 
 def zoho_outage(zoho: object) -> dict[str, int]:

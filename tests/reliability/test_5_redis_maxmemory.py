@@ -185,7 +185,10 @@ def _notes(
         parts.append(f"**{len(lost)} acknowledged entries evicted: lost**")
     if unclear:
         parts.append(f"{len(unclear)} got the generic error (job cache evicted, Postgres down)")
-    parts.append("backlog drained while Redis was full" if drained_while_full else "backlog waited for room")
+    if lost:
+        parts.append("nothing left pending: an evicted entry leaves nothing to retry")
+    else:
+        parts.append("backlog drained while Redis was full" if drained_while_full else "backlog waited for room")
     if doctor_warned and startup_warned:
         parts.append("doctor and startup log warned")
     if contradicted:
