@@ -13,6 +13,7 @@ Grammar (words in any order; ``job`` takes the rest of the text except mentions 
     /history <@U123>                 someone else's hours (managers)
     /history job smith               one job's hours, everyone's (managers)
     /history <@U123> job smith       one person's hours on one job (managers)
+    /history chart [any of the above] the same hours as a PNG chart (per day, stacked by job)
 
 Slack sends a mention as ``<@U123|name>`` only when the command is created with
 ``should_escape: true`` (manifest.yml sets it); a plain ``@name`` cannot be turned
@@ -37,6 +38,7 @@ HISTORY_HELP = (
     "• `/history 14` — your last 14 days\n"
     "• `/history 2026-11-01..2026-11-15` — a date range (both days included)\n"
     "• `/history this week`, `last week`, `this month`, `last month`\n"
+    "• `/history chart last week` — a chart of hours per day by job, sent to your DMs\n"
     "Managers can also ask for a person or a job:\n"
     "• `/history @maria last week`\n"
     "• `/history 60 job smith residence` or `/history job 1042`"
@@ -95,6 +97,7 @@ class HistoryArgs:
     period: HistoryPeriod = HistoryPeriod()
     user_id: str | None = None
     job_query: str | None = None
+    chart: bool = False  # a PNG chart to the caller's DMs instead of the list
 
     def asks_for_others(self, caller_id: str) -> bool:
         """True when the answer would show hours that are not the caller's own."""
@@ -156,6 +159,9 @@ def parse_history_args(text: str) -> HistoryArgs:
     if len(set(users)) > 1:
         raise HistoryArgsError("Ask for one person at a time.")
     words = rest.split()
+    chart = bool(words) and words[0].lower() == "chart"
+    if chart:
+        words = words[1:]
     period: HistoryPeriod | None = None
     job_words: list[str] | None = None
     i = 0
@@ -182,6 +188,7 @@ def parse_history_args(text: str) -> HistoryArgs:
         period=period or HistoryPeriod(),
         user_id=users[0] if users else None,
         job_query=" ".join(job_words) if job_words else None,
+        chart=chart,
     )
 
 

@@ -32,6 +32,7 @@ LISTENER_MODULES: list[str] = [
     # -- manager tools (issue 7) --
     "bot.listeners.actions.approval_actions",
     "bot.listeners.actions.payroll_actions",
+    "bot.listeners.actions.audit_actions",
     "bot.weekly",  # its register(app, ctx) adds the weekly DM job to ctx.services.scheduler
 ]
 

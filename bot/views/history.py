@@ -14,9 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from bot.history_args import HistoryQuery
-from bot.views.common import escape_mrkdwn, format_day, format_hours, shift_text
+from bot.views.common import button, escape_mrkdwn, format_day, format_hours, shift_text
+from bot.views.payroll import payroll_button
 from core.domain.entry import TimeEntry
 from core.domain.jobs import Job
+from core.sql.approvals import Approval
 
 PAGE_SIZE = 15
 NOTES_SHOWN_CHARS = 300  # the CSV carries the full notes
@@ -25,6 +27,7 @@ MAX_BLOCKS = 50
 PREVIOUS_ACTION = "history_previous"
 NEXT_ACTION = "history_next"
 EXPORT_ACTION = "history_export_csv"
+ENTRY_HISTORY_ACTION = "entry_audit"  # a manager's "History" on an entry: its audit trail
 
 _STATE_MARKS = {"SYNCED": "✅ SYNCED", "PENDING": "⏳ PENDING", "FAILED": "⚠️ FAILED"}
 
@@ -84,6 +87,8 @@ class HistoryView:
         complete: False when Postgres could not answer for the older part.
         viewer_id: who asked (their own history reads "Your hours").
         job: the job a job view is about, if any.
+        approvals: the approvals of the weeks shown (a person's view); approved ones are noted.
+        manager: the viewer is a manager: entries get a History button, team views Export payroll.
     """
 
     query: HistoryQuery
@@ -91,6 +96,8 @@ class HistoryView:
     complete: bool
     viewer_id: str
     job: Job | None = None
+    approvals: Sequence[Approval] = ()
+    manager: bool = False
 
 
 def _subject(view: HistoryView) -> str:
@@ -134,7 +141,19 @@ def _nav_buttons(view: HistoryView, page: int, pages: int) -> list[dict[str, Any
                 "value": view.query.at_page(0).to_value(),
             }
         )
+    if view.manager and view.query.user_id is None:
+        buttons.append(payroll_button(view.query.first, view.query.last, job_id=view.query.job_id))
     return buttons
+
+
+def approval_lines(approvals: Sequence[Approval]) -> list[str]:
+    """``✅ Week of Nov 23: approved by @M on Fri Nov 27`` for each approved week."""
+    return [
+        f"✅ Week of {a.week_start:%b} {a.week_start.day}: Approved by <@{a.approved_by}> "
+        f"on {a.approved_at:%a %b} {a.approved_at.day}"
+        for a in sorted(approvals, key=lambda a: a.week_start)
+        if a.approved
+    ]
 
 
 def history_message(view: HistoryView) -> dict[str, Any]:
@@ -164,6 +183,9 @@ def history_message(view: HistoryView) -> dict[str, Any]:
             ],
         },
     ]
+    approved = approval_lines(view.approvals)
+    if approved:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "\n".join(approved)}]})
     if not view.complete:
         blocks.append(
             {
@@ -193,7 +215,13 @@ def history_message(view: HistoryView) -> dict[str, Any]:
                     },
                 }
             )
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": entry_line(entry, show_user=show_user)}})
+        line: dict[str, Any] = {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": entry_line(entry, show_user=show_user)},
+        }
+        if view.manager:
+            line["accessory"] = button("History", ENTRY_HISTORY_ACTION, entry.id)
+        blocks.append(line)
     blocks.append({"type": "divider"})
     blocks.append(
         {
@@ -221,4 +249,11 @@ def usage_message(problem: str, help_text: str) -> dict[str, Any]:
 
 def export_sent_message(count: int) -> dict[str, Any]:
     text = f"CSV with {count} entr{'y' if count == 1 else 'ies'} sent to your DMs with me."
+    return {"text": text, "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}]}
+
+
+def chart_sent_message(count: int, complete: bool = True) -> dict[str, Any]:
+    text = f"Chart of {count} entr{'y' if count == 1 else 'ies'} sent to your DMs with me."
+    if not complete:
+        text += " Older entries could not be loaded right now, so it may be missing some."
     return {"text": text, "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}]}

@@ -1,5 +1,8 @@
 """`/history`: the ack only parses the text; a lazy listener reads and answers via response_url.
 
+``/history chart …`` reads the same entries and sends a PNG chart of them (hours per day,
+stacked by job; ``bot.charts``) to the caller's DM instead of the list.
+
 Reading may go to Postgres (entries older than the hot window), so it never runs before
 the ack. The same loading code answers the Next/Previous/Export buttons
 (``bot/listeners/actions/history_actions.py``).
@@ -12,6 +15,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.charts import hours_chart
 from bot.context import BotContext
 from bot.errors import lazy
 from bot.history_args import (
@@ -22,7 +26,14 @@ from bot.history_args import (
     is_history_help,
     parse_history_args,
 )
-from bot.views.history import HistoryView, history_message, refusal_message, usage_message
+from bot.views.history import (
+    HistoryView,
+    chart_sent_message,
+    history_message,
+    period_label,
+    refusal_message,
+    usage_message,
+)
 from core.domain.clock import today_in
 from core.domain.entry import Actor
 from core.domain.jobs import Job, match_jobs, resolve_job
@@ -96,7 +107,37 @@ def load_history(ctx: BotContext, *, actor: Actor, query: HistoryQuery) -> Histo
     except PermissionDenied:
         raise HistoryRefused(NOT_YOURS) from None
     job = ctx.services.jobs.get(query.job_id) if query.job_id is not None else None
-    return HistoryView(query=query, entries=listed.entries, complete=listed.complete, viewer_id=actor.user_id, job=job)
+    approvals = []
+    if query.user_id is not None:
+        found = ctx.services.approvals.approvals_between(actor.team_id, query.first, query.last, user_id=query.user_id)
+        approvals = list(found.values())
+    return HistoryView(
+        query=query,
+        entries=listed.entries,
+        complete=listed.complete,
+        viewer_id=actor.user_id,
+        job=job,
+        approvals=approvals,
+        manager=actor.is_manager,
+    )
+
+
+def send_chart(ctx: BotContext, client: WebClient, *, actor: Actor, view: HistoryView) -> None:
+    """Upload the chart of ``view``'s entries to the actor's DM with the bot."""
+    query = view.query
+    period = period_label(query.first, query.last)
+    chart = hours_chart(
+        view.entries, query.first, query.last, title=f"Hours · {period}", week_start=ctx.settings.week_start
+    )
+    channel = client.conversations_open(users=actor.user_id)["channel"]["id"]
+    client.files_upload_v2(
+        channel=channel,
+        file=chart.png,
+        filename=f"crewclock-hours-{query.first.isoformat()}-to-{query.last.isoformat()}.png",
+        title=f"Hours per {chart.per}, by job · {period}",
+        alt_txt=f"Bar chart of hours per {chart.per}, stacked by job, {period}",
+        initial_comment=f"Hours per {chart.per} by job, {period}.",
+    )
 
 
 def answer(respond: Respond, payload: dict[str, Any], *, replace: bool = False) -> None:
@@ -146,6 +187,11 @@ def register(app: App, ctx: BotContext) -> None:
         actor = ctx.directory.actor(command["team_id"], command["user_id"])
         try:
             query = resolve_query(ctx, actor=actor, args=args)
+            if args.chart:
+                view = load_history(ctx, actor=actor, query=query)
+                send_chart(ctx, client, actor=actor, view=view)
+                answer(respond, chart_sent_message(len(view.entries), view.complete))
+                return
         except HistoryRefused as refused:
             answer(respond, refusal_message(refused.message))
             return
