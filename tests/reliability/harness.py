@@ -138,10 +138,6 @@ class BotProcess:
         except OSError:
             return False
 
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
     def _signal_group(self, sig: signal.Signals) -> None:
         if self.proc is not None:
             with contextlib.suppress(ProcessLookupError):
@@ -416,10 +412,6 @@ class Stack:
     _engine: sa.Engine | None = None
 
     @property
-    def database_url(self) -> str:
-        return self.pg.url
-
-    @property
     def engine(self) -> sa.Engine:
         if self._engine is None:
             self._engine = make_engine(self.pg.url)
@@ -528,9 +520,6 @@ class Stack:
             ]
         finally:
             client.close()
-
-    def logs(self) -> str:
-        return "\n".join(bot.log_text() for bot in self.bots)
 
     def close(self) -> None:
         for bot in self.bots:
