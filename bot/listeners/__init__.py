@@ -27,12 +27,14 @@ LISTENER_MODULES: list[str] = [
     "bot.listeners.options.jobs",
     # -- part B: /history, /crewclock, their actions and the weekly summary job go below --
     "bot.listeners.commands.history",
+    "bot.listeners.commands.remind",  # before /crewclock's own listener: it takes `remind …` only
     "bot.listeners.commands.crewclock",
     "bot.listeners.actions.history_actions",
     # -- manager tools (issue 7) --
     "bot.listeners.actions.approval_actions",
     "bot.listeners.actions.payroll_actions",
     "bot.listeners.actions.audit_actions",
+    "bot.reminders",  # its register(app, ctx) adds the reminder job and the Snooze button
     "bot.weekly",  # its register(app, ctx) adds the weekly DM job to ctx.services.scheduler
 ]
 

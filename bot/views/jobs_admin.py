@@ -30,6 +30,7 @@ CREWCLOCK_HELP = (
     "• `/history` — your logged hours (`/history help`)\n"
     "• `/crewclock jobs` — managers: list jobs, add one, deactivate or reactivate\n"
     "• `/crewclock jobs smith` — only the jobs matching “smith”\n"
+    "• `/crewclock remind on 16:30` — a DM on working days when you have logged nothing (`/crewclock remind`)\n"
     "• `/crewclock status` — admins: sync backlog, failed syncs (retry or discard), Zoho and Redis health"
 )
 MANAGERS_ONLY = "Sorry — only managers can change the job list. Ask a manager if a job is missing."
