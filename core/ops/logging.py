@@ -150,6 +150,21 @@ class PlainFormatter(logging.Formatter):
 _HANDLER_MARK = "_crewclock_handler"
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (test runners swap and close it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: IO[str]) -> None:
+        pass
+
+
 def configure_logging(settings: Settings, *, stream: IO[str] | None = None, json_lines: bool | None = None) -> None:
     """Send every log line to ``stream`` (stderr): JSON unless it is a terminal; replaces an earlier call's handler.
 
@@ -158,11 +173,11 @@ def configure_logging(settings: Settings, *, stream: IO[str] | None = None, json
         stream: where lines go (default: stderr).
         json_lines: force JSON (True) or plain text (False); default: JSON unless ``stream`` is a TTY.
     """
-    stream = stream if stream is not None else sys.stderr
+    target = stream if stream is not None else sys.stderr
     if json_lines is None:
-        json_lines = not (hasattr(stream, "isatty") and stream.isatty())
+        json_lines = not (hasattr(target, "isatty") and target.isatty())
     redactor = Redactor.for_settings(settings)
-    handler = logging.StreamHandler(stream)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(JsonFormatter(redactor) if json_lines else PlainFormatter(redactor))
     handler.addFilter(ContextFilter())
     setattr(handler, _HANDLER_MARK, True)

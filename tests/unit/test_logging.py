@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -127,3 +128,22 @@ def test_the_redactor_leaves_ordinary_text_alone() -> None:
     text = "entry 3f2a saved for U123 on job 1042 (short notes) at 07:00"
     assert redactor.redact(text) == text
     assert redactor.redact("x a-long-secret-value y") == "x [redacted] y"
+
+
+def test_the_default_handler_writes_to_whatever_stderr_is_now(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = logging.getLogger()
+    before = list(root.handlers)
+    first, second = io.StringIO(), io.StringIO()
+    try:
+        monkeypatch.setattr(sys, "stderr", first)
+        configure_logging(settings)
+        monkeypatch.setattr(sys, "stderr", second)
+        first.close()  # a test runner closes the stream it captured with
+        logging.getLogger("crewclock.test").warning("after the swap")
+    finally:
+        for handler in list(root.handlers):
+            if handler not in before:
+                root.removeHandler(handler)
+    assert json.loads(second.getvalue())["msg"] == "after the swap"
