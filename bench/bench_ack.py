@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -149,6 +150,23 @@ def run_fake_slack(args: argparse.Namespace) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children (the worker processes), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for proc in [str(pid), *children]:
+        try:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def _spawn(*args: str) -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.bench_ack", *args], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
@@ -221,6 +239,7 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the bot's CPU time during the run and the settling after it
 
     @property
     def throughput(self) -> float:
@@ -361,7 +380,10 @@ def main_run(args: argparse.Namespace) -> int:
                 # Warm-up, not counted: every crew member logs once (their profile and DM get cached).
                 open_loop(port, quick_entries(f"S{index}", CREW, CREW, first_day=DAYS - 1), args.rate)
                 time.sleep(SETTLE_S)  # its DMs and syncs finish before the measured run
+                cpu_before = cpu_seconds(bot.pid)
                 run = open_loop(port, quick_entries(f"S{index}", n, CREW), args.rate)
+                time.sleep(SETTLE_S)  # the run's background work (DMs, syncs, retries) counts too
+                run.cpu_seconds = cpu_seconds(bot.pid) - cpu_before
             finally:
                 _stop(bot)
             rows.append((scenario, run))
@@ -398,13 +420,14 @@ def main_run(args: argparse.Namespace) -> int:
     print(f"which each of the {CREW} crew members logs once (profiles and DM channels cached, as in steady use).")
     print(f"Bot: {args.workers} worker process(es), 16 waitress threads each. Load average (1 min) before the run:")
     print(f"{load_before:.2f}, after: {os.getloadavg()[0]:.2f} (other work on the machine shows here).\n")
-    print("| scenario | answered | not logged | p50 | p99 | max |")
-    print("|---|---|---|---|---|---|")
+    print("| scenario | answered | not logged | p50 | p99 | max | bot CPU per request |")
+    print("|---|---|---|---|---|---|---|")
     for scenario, run in rows:
         lat = run.latencies
         print(
             f"| {scenario.name} | {len(lat):,} | {len(run.errors)} | {pct(lat, 50) * 1e3:.2f} ms "
-            f"| {pct(lat, 99) * 1e3:.2f} ms | {max(lat, default=float('nan')) * 1e3:.1f} ms |"
+            f"| {pct(lat, 99) * 1e3:.2f} ms | {max(lat, default=float('nan')) * 1e3:.1f} ms "
+            f"| {run.cpu_seconds / max(len(lat), 1) * 1e3:.2f} ms |"
         )
     healthy = pct(rows[0][1].latencies, 50)
     for scenario, run in rows[1:]:

@@ -26,7 +26,7 @@ from slack_sdk.web import SlackResponse
 
 from bot.views.confirmation import Message, confirmation_message
 from core.bootstrap import Services
-from core.domain.entry import TimeEntry
+from core.domain.entry import SyncStatus, TimeEntry
 from core.sync.engine import SyncEvent
 
 log = logging.getLogger(__name__)
@@ -54,26 +54,43 @@ def _digest(message: Message) -> str:
     return hashlib.blake2s(shown.encode(), digest_size=8).hexdigest()
 
 
+class _Waiter:
+    """One post waiting for its entry's first sync; the sync pool hands over the entry it settled."""
+
+    def __init__(self) -> None:
+        self.synced = threading.Event()
+        self.entry: TimeEntry | None = None
+
+
 class _SaveSignals:
     """Entries whose confirmation is about to be posted, each waiting for this process to sync it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._events: dict[str, threading.Event] = {}
+        self._waiters: dict[str, _Waiter] = {}
 
-    def listen(self, entry_id: str) -> threading.Event:
+    def listen(self, entry_id: str) -> _Waiter:
         with self._lock:
-            return self._events.setdefault(entry_id, threading.Event())
+            return self._waiters.setdefault(entry_id, _Waiter())
 
     def forget(self, entry_id: str) -> None:
         with self._lock:
-            self._events.pop(entry_id, None)
+            self._waiters.pop(entry_id, None)
 
-    def signal(self, entry_id: str) -> None:
+    def signal(self, entry: TimeEntry) -> None:
         with self._lock:
-            event = self._events.get(entry_id)
-        if event is not None:
-            event.set()
+            waiter = self._waiters.get(entry.id)
+        if waiter is not None:
+            waiter.entry = entry
+            waiter.synced.set()
+
+
+def settled(entry: TimeEntry) -> bool:
+    """True when no sync event will change what the confirmation shows."""
+    if entry.deleted or entry.postgres.status is SyncStatus.DEAD:
+        return True
+    zoho_done = entry.zoho.status in (SyncStatus.OFF, SyncStatus.DEAD) or entry.zoho.synced_version >= entry.version
+    return entry.is_saved and zoho_done
 
 
 _save_signals = _SaveSignals()  # per process, like the sync pool that sets them
@@ -94,13 +111,24 @@ class ConfirmationMessages:
 
     # -- on the lazy path of a request -------------------------------------------------
 
-    def post(self, entry: TimeEntry, *, user_id: str, channel_id: str = "") -> None:
-        """DM ``user_id`` the confirmation for ``entry``; ephemeral in ``channel_id`` if the DM fails.
+    def post(self, entry_id: str, *, user_id: str, channel_id: str = "") -> None:
+        """DM ``user_id`` the confirmation of a new entry; ephemeral in ``channel_id`` if the DM fails.
+
+        Waits up to ``SAVE_WAIT_S`` for this process's first sync of the entry, so the
+        message usually shows "saved" from the start.
 
         Raises:
             SlackApiError: neither the DM nor the ephemeral fallback worked.
         """
-        entry = self._after_first_sync(entry)
+        waiter = _save_signals.listen(entry_id)  # before reading: a sync finishing now is not missed
+        try:
+            entry = self.hot.get(entry_id)
+            if entry is None:  # settled and expired from Redis already: nothing left to confirm
+                return
+            if not entry.is_saved and not entry.postgres.attempts and waiter.synced.wait(SAVE_WAIT_S):
+                entry = waiter.entry or entry
+        finally:
+            _save_signals.forget(entry_id)
         message = confirmation_message(entry)
         try:
             posted = self._post_dm(user_id, message)
@@ -118,25 +146,11 @@ class ConfirmationMessages:
             return
         shown = json.dumps([posted["channel"], posted["ts"], _digest(message)])
         self.redis.set(message_key(entry.id), shown, ex=MESSAGE_TTL_S)
-        # The sync may have finished before the key existed (its update found nothing to
-        # change); read the entry again now that it does, so the message never sticks at pending.
-        current = self.hot.get(entry.id)
-        if current is not None:
-            self.refresh(current)
-
-    def _after_first_sync(self, entry: TimeEntry) -> TimeEntry:
-        """The entry once its first sync attempt is done, or as it is after ``SAVE_WAIT_S``."""
-        if entry.is_saved or entry.deleted or entry.postgres.attempts:
-            return entry
-        event = _save_signals.listen(entry.id)
-        try:
-            current = self.hot.get(entry.id)  # it may have synced before we listened
-            if current is not None and not current.is_saved and not current.postgres.attempts:
-                event.wait(SAVE_WAIT_S)
-                current = self.hot.get(entry.id)
-        finally:
-            _save_signals.forget(entry.id)
-        return current or entry
+        if not settled(entry):
+            # A sync that finished before the key existed found nothing to update: catch up now.
+            current = self.hot.get(entry.id)
+            if current is not None:
+                self.refresh(current)
 
     def _post_dm(self, user_id: str, message: Message) -> SlackResponse:
         cached = self.redis.get(dm_key(user_id))
@@ -175,7 +189,7 @@ class ConfirmationMessages:
 
     def on_sync(self, event: SyncEvent) -> None:
         """Sync listener: wake a post waiting for this entry, queue an in-place update of its confirmation."""
-        _save_signals.signal(event.entry.id)
+        _save_signals.signal(event.entry)
         if not self._slots.acquire(blocking=False):
             self._skipped += 1
             now = time.monotonic()
@@ -193,8 +207,9 @@ class ConfirmationMessages:
     def _update_in_background(self, entry: TimeEntry) -> None:
         fields = {"entry_id": entry.id, "slack_user_id": entry.slack_user_id}
         try:
-            # Events may be handled out of order by the pool: show the entry as it is now.
-            self.refresh(self.hot.get(entry.id) or entry)
+            if self.redis.exists(message_key(entry.id)):  # most events come before any message exists
+                # Events may be handled out of order by the pool: show the entry as it is now.
+                self.refresh(self.hot.get(entry.id) or entry)
         except SlackApiError as exc:
             # No request to answer here: the message keeps its older state, Home and /history show the real one.
             log.warning("could not update confirmation of %s: %s", entry.id, exc.response.get("error"), extra=fields)

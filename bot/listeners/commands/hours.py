@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 COMMAND = "/hours"
 PLAN_KEY = "crewclock_hours"  # what the ack path hands its lazy listener through Bolt's context
 KNOWN_PROFILE_TTL_S = 30 * 86400
+PROFILE_REFRESH_S = 86400  # look the profile up again (lazily) once a day: time zones change rarely
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class KnownProfile:
     tz: str
     email: str
     known: bool
+    fresh: bool = False  # seen within PROFILE_REFRESH_S: the lazy listener need not look again
 
 
 def _known_key(team_id: str, user_id: str) -> str:
@@ -60,15 +63,17 @@ def known_profile(ctx: BotContext, team_id: str, user_id: str) -> KnownProfile:
     raw = ctx.services.redis.get(_known_key(team_id, user_id))
     if raw is None:
         return KnownProfile(ctx.settings.timezone, "", known=False)
-    tz, email = json.loads(raw)
-    return KnownProfile(tz, email, known=True)
+    tz, email, *seen = json.loads(raw)
+    return KnownProfile(tz, email, known=True, fresh=bool(seen) and time.time() - seen[0] < PROFILE_REFRESH_S)
 
 
 def remember_profile(ctx: BotContext, user: SlackUser) -> None:
     """Cache the profile for the next ack; best effort: the entry is saved whether this works or not."""
     try:
         ctx.services.redis.set(
-            _known_key(user.team_id, user.user_id), json.dumps([user.tz, user.email]), ex=KNOWN_PROFILE_TTL_S
+            _known_key(user.team_id, user.user_id),
+            json.dumps([user.tz, user.email, int(time.time())]),
+            ex=KNOWN_PROFILE_TTL_S,
         )
     except redis.RedisError as exc:
         log.warning("could not cache the profile of %s: %s", user.user_id, exc)
@@ -141,22 +146,24 @@ def register(app: App, ctx: BotContext) -> None:
         context[PLAN_KEY] = {
             "entry_id": result.entry.id,
             "created": result.created,
-            "known": [profile.tz, profile.email] if profile.known else None,
+            "profile_fresh": profile.fresh,
         }
         _ephemeral(ack, f"{summary_line(result.entry)} — Edit or Delete it from my DM.")
 
     @lazy
     def follow_up(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         team, user_id = str(body["team_id"]), str(body["user_id"])
-        user = ctx.directory.user(team, user_id)  # users.info on a cache miss: fine here, after the ack
         plan = context.get(PLAN_KEY) or {}
-        if plan.get("known") != [user.tz, user.email]:
-            remember_profile(ctx, user)
         channel = str(body.get("channel_id") or "")
         if plan.get("open"):
+            user = ctx.directory.user(team, user_id)  # users.info on a cache miss: fine here, after the ack
+            remember_profile(ctx, user)
             _open_modal(ctx, client, body, user, plan, channel)
-        elif plan.get("created"):
-            after_save(ctx, client, plan["entry_id"], user_id=user_id, channel_id=channel, mode="create")
+            return
+        if not plan.get("profile_fresh"):  # first use, or not looked at for a day
+            remember_profile(ctx, ctx.directory.user(team, user_id))
+        if plan.get("created"):
+            after_save(ctx, client, plan["entry_id"], team_id=team, user_id=user_id, channel_id=channel, mode="create")
 
     app.command(COMMAND)(ack=acknowledge, lazy=[follow_up])
 

@@ -111,17 +111,24 @@ def open_entry_modal(
     client.views_open(trigger_id=trigger_id, view=view)
 
 
-def after_save(ctx: BotContext, client: WebClient, entry_id: str, *, user_id: str, channel_id: str, mode: str) -> None:
+def after_save(
+    ctx: BotContext, client: WebClient, entry_id: str, *, team_id: str, user_id: str, channel_id: str, mode: str
+) -> None:
     """After a write (lazy): the confirmation DM (new, or the old one updated) and a fresh Home."""
-    entry = ctx.services.hot.get(entry_id)
-    if entry is None:  # already settled and expired from Redis: nothing left to confirm
-        return
     messages = ConfirmationMessages(client, ctx.services)
-    if mode == "create" or not messages.refresh(entry):
-        messages.post(entry, user_id=user_id, channel_id=channel_id)
-    refresh_home_if_seen(ctx, client, entry.slack_team_id, entry.slack_user_id)
-    if user_id != entry.slack_user_id:
-        refresh_home_if_seen(ctx, client, entry.slack_team_id, user_id)
+    owner = user_id
+    if mode == "create":
+        messages.post(entry_id, user_id=user_id, channel_id=channel_id)
+    else:
+        entry = ctx.services.hot.get(entry_id)
+        if entry is None:  # already settled and expired from Redis: nothing left to confirm
+            return
+        owner = entry.slack_user_id
+        if not messages.refresh(entry):
+            messages.post(entry_id, user_id=user_id, channel_id=channel_id)
+    refresh_home_if_seen(ctx, client, team_id, owner)
+    if user_id != owner:
+        refresh_home_if_seen(ctx, client, team_id, user_id)
 
 
 def _save(ctx: BotContext, body: dict[str, Any], view: dict[str, Any]) -> tuple[RecordResult, ModalMetadata]:
@@ -191,6 +198,7 @@ def register(app: App, ctx: BotContext) -> None:
             ctx,
             client,
             saved["entry_id"],
+            team_id=team_of(body),
             user_id=body["user"]["id"],
             channel_id=saved["channel"],
             mode=saved["mode"],
