@@ -95,9 +95,14 @@ def validate_draft(draft: EntryDraft, *, today: date, max_backdate_days: int) ->
             errors["lunch_end"] = "Lunch must end before the shift ends."
     if "end_time" not in errors and shift.end - shift.start > MINUTES_PER_DAY:
         errors["end_time"] = "A shift can be at most 24 hours."
-    if len(draft.notes) > NOTES_MAX_CHARS:
+    # Postgres text cannot hold U+0000: refuse it here rather than acknowledge what can never be saved.
+    if "\x00" in draft.notes:
+        errors["notes"] = "Notes contain an invisible NUL character (U+0000); please retype them."
+    elif len(draft.notes) > NOTES_MAX_CHARS:
         errors["notes"] = f"Notes can be at most {NOTES_MAX_CHARS:,} characters (these are {len(draft.notes):,})."
-    if len(draft.change_order) > CHANGE_ORDER_MAX_CHARS:
+    if "\x00" in draft.change_order:
+        errors["change_order"] = "The change order contains an invisible NUL character (U+0000)."
+    elif len(draft.change_order) > CHANGE_ORDER_MAX_CHARS:
         errors["change_order"] = f"A change order number can be at most {CHANGE_ORDER_MAX_CHARS} characters."
     if errors:
         raise EntryValidationError(errors)

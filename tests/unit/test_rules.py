@@ -55,3 +55,8 @@ def test_notes_longer_than_3000_characters_are_refused_and_counted() -> None:
 def test_every_broken_rule_is_reported_at_once() -> None:
     errors = errors_of(job_id="", day=TODAY + timedelta(days=5), notes="x" * 4000)
     assert set(errors) == {"job", "work_date", "notes"}
+
+
+def test_a_nul_character_postgres_cannot_store_is_refused_up_front() -> None:
+    assert "U+0000" in errors_of(notes="primed\x00wall")["notes"]
+    assert "U+0000" in errors_of(change_order="1\x007")["change_order"]
