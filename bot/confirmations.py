@@ -36,8 +36,8 @@ DM_CHANNEL_TTL_S = 30 * 86400  # the app's DM with a user keeps its id; saves a 
 STALE_DM_ERRORS = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 SAVE_WAIT_S = 0.5
 UPDATE_WORKERS = 2
-UPDATE_BACKLOG = 1000
-BACKLOG_WARN_EVERY_S = 60.0  # updates queued beyond this are skipped (logged): Home and /history still tell the truth
+UPDATE_BACKLOG = 1000  # updates queued beyond this are skipped (logged): Home and /history still tell the truth
+BACKLOG_WARN_EVERY_S = 60.0
 
 
 def message_key(entry_id: str) -> str:
