@@ -7,8 +7,15 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.fakes.slack_requests import slash_command_body
-from tests.scenario.conftest import RunningBot, wait_until
+from bot.views.common import LOG_HOURS_ACTION
+from tests.fakes.slack_requests import (
+    app_home_opened_event,
+    block_actions_body,
+    block_suggestion_body,
+    event_body,
+    slash_command_body,
+)
+from tests.scenario.conftest import RunningBot, view_for_payload_home, wait_until
 
 
 def scrape(bot: RunningBot) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -45,6 +52,17 @@ def test_a_quick_entry_shows_in_ack_latency_entries_and_postgres_syncs(bot: Runn
     assert metric(scraped, "crewclock_dead_letters") == 0
     assert metric(scraped, "crewclock_redis_used_memory_bytes") > 0
     assert metric(scraped, "crewclock_sync_last_success_timestamp_seconds", sink="postgres") > 0
+
+
+def test_each_kind_of_request_is_timed_under_its_own_label(bot: RunningBot) -> None:
+    assert bot.post(block_suggestion_body("job_select", value="smi")).status == 200
+    assert bot.post(event_body(app_home_opened_event(tab="messages"))).status == 200
+    assert bot.post(block_actions_body(LOG_HOURS_ACTION, view=view_for_payload_home())).status == 200
+
+    scraped = scrape(bot)
+    assert metric(scraped, "crewclock_ack_seconds_count", kind="options") == 1
+    assert metric(scraped, "crewclock_ack_seconds_count", kind="event") == 1
+    assert metric(scraped, "crewclock_ack_seconds_count", kind="block_actions") == 1
 
 
 def test_an_unsigned_request_is_timed_as_other_not_as_a_command(bot: RunningBot) -> None:
