@@ -36,10 +36,11 @@ def _audit_json(table: str, column: str) -> str:
 
 
 def _audit_change(column: str) -> str:
+    """``'column', [old, new]`` when the column changed (or the row is new), else ``'column', NULL``."""
     old, new = _audit_json("t", column), _audit_json("i", column)
     return (
-        f"CASE WHEN t.id IS NULL OR t.{column} IS DISTINCT FROM i.{column} "
-        f"THEN jsonb_build_object('{column}', jsonb_build_array({old}, {new})) ELSE '{{}}'::jsonb END"
+        f"'{column}', CASE WHEN t.id IS NULL OR t.{column} IS DISTINCT FROM i.{column} "
+        f"THEN jsonb_build_array({old}, {new}) END"
     )
 
 
@@ -51,8 +52,10 @@ _AUDIT_FROM_INCOMING = (
     "CASE WHEN i.deleted AND (t.id IS NULL OR NOT t.deleted) THEN 'delete' "
     "WHEN t.id IS NULL THEN 'create' ELSE 'edit' END, "
     "i.updated_by, i.updated_at, "
-    + " || ".join(_audit_change(c) for c in AUDITED_FIELDS)
-    + " FROM incoming_entries i LEFT JOIN time_entries t ON t.id = i.id "
+    # One object per row; unchanged columns are NULL fields, which jsonb_strip_nulls drops
+    # (it keeps the nulls inside [old, new] arrays).
+    "jsonb_strip_nulls(jsonb_build_object(" + ", ".join(_audit_change(c) for c in AUDITED_FIELDS) + "))"
+    " FROM incoming_entries i LEFT JOIN time_entries t ON t.id = i.id "
     "WHERE t.id IS NULL OR t.version < i.version "
     "ON CONFLICT (entry_id, version) DO NOTHING"
 )
