@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.reliability.results import RESULTS_DIR, ScenarioResult, load_results
 
-START, END = "<!-- results:start -->", "<!-- results:end -->"
+MARKER = "results"  # the table sits between <!-- results:start --> and <!-- results:end -->
 COLUMNS = (
     "#",
     "scenario",
@@ -62,13 +62,15 @@ def render(rows: list[ScenarioResult]) -> str:
     return "\n".join(lines)
 
 
-def write_into(document: Path, table: str) -> None:
+def write_into(document: Path, table: str, *, marker: str = MARKER) -> None:
+    """Replace what lies between ``<!-- {marker}:start -->`` and ``<!-- {marker}:end -->`` in ``document``."""
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
     text = document.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise SystemExit(f"{document} has no {START} ... {END} markers")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    document.write_text(f"{head}{START}\n{table}\n{END}{tail}", encoding="utf-8")
+    if start not in text or end not in text:
+        raise SystemExit(f"{document} has no {start} ... {end} markers")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    document.write_text(f"{head}{start}\n{table}\n{end}{tail}", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

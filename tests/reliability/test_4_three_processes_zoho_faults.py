@@ -126,7 +126,11 @@ def test_three_processes_and_a_zoho_outage_give_one_zoho_log_per_entry_and_one_w
 
     wait_until(settled, timeout=60, what="every entry in Postgres and in Zoho", interval=0.2)
     expected_dms = {user: 1 for user in users} | {MANAGER: 1}
-    wait_until(lambda: weekly_dms(deployment.slack) == expected_dms, timeout=40, what="the weekly DMs", interval=0.2)
+    try:
+        wait_until(lambda: weekly_dms(deployment.slack) == expected_dms, timeout=60, what="DMs", interval=0.2)
+    except TimeoutError:
+        sent = weekly_dms(deployment.slack)
+        raise AssertionError(f"weekly DMs after 60 s: {sum(sent.values())} of {len(expected_dms)}: {sent}") from None
     time.sleep(2)  # the other processes' weekly runs finish too: a late duplicate would show now
 
     truth = pg_truth(deployment.engine, TAG)
