@@ -33,7 +33,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from core.ops.logging import bind_log_context
+from core.ops.logging import log_context
 from core.ops.metrics import Metrics
 
 # 0.1 ms to 1 s, finest where a healthy ack lands (about a millisecond), then up to Slack's 3 s.
@@ -117,12 +117,9 @@ def request_kind_middleware(req: BoltRequest, resp: BoltResponse, next: Callable
     slot = _request_kind.get()
     if slot is not None:
         slot[0] = kind
-    bind_log_context(
-        request_kind=kind,
-        slack_user_id=req.context.user_id or "",
-        team_id=req.context.team_id or "",
-    )
-    return next()
+    # Bound around the rest of the request only (the console dispatches on its own thread, no WSGI context).
+    with log_context(request_kind=kind, slack_user_id=req.context.user_id or "", team_id=req.context.team_id or ""):
+        return next()
 
 
 # -- Slack Web API errors ------------------------------------------------------------------------
