@@ -2,7 +2,7 @@
 
 * Fields: a line about an entry carries ``entry_id`` and ``slack_user_id`` (and ``team_id``,
   ``request_kind`` on requests) as fields of their own. They come from ``extra=`` on the call
-  or from :func:`log_context` / :func:`bind_log_context`, which the Slack edge sets per request.
+  or from :func:`log_context`, which the Slack edge sets around each request.
 * Redaction: every formatted line passes through :class:`Redactor` — Slack tokens (``xoxb-``,
   ``xoxp-``, ``xapp-``, …), Authorization headers, Zoho OAuth tokens and secrets in URLs or form
   bodies, passwords in connection URLs, and the literal secrets from the settings.
@@ -43,13 +43,9 @@ def log_context(**fields: str | None) -> Iterator[None]:
 
 
 def bind_log_context(**fields: str | None) -> contextvars.Token[Mapping[str, str]]:
-    """Like :func:`log_context` for code that cannot wrap a block; reset with the token, or let it go."""
+    """Add ``fields`` to the current context; undo with ``_context.reset(token)`` (as :func:`log_context` does)."""
     merged = {**_context.get(), **{name: str(value) for name, value in fields.items() if value}}
     return _context.set(merged)
-
-
-def current_log_context() -> Mapping[str, str]:
-    return _context.get()
 
 
 class ContextFilter(logging.Filter):
