@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from datetime import time as dt_time
+from decimal import Decimal
 from typing import Any
 
 from slack_bolt import App
@@ -141,6 +142,7 @@ class WeeklySummaries:
         self.claim_ttl_s = claim_ttl_s
         self.sleep = sleep
         self.redis = ctx.services.redis
+        self._overtime_after = Decimal(str(ctx.settings.overtime_weekly_hours))
         self._release = self.redis.register_script(_RELEASE)
 
     # -- timing -----------------------------------------------------------------------
@@ -192,6 +194,7 @@ class WeeklySummaries:
                 today=person.now_local.date(),
                 send_day=self.ctx.settings.weekly_summary_day,
                 send_time=self.ctx.settings.weekly_summary_time,
+                overtime_after=self._overtime_after,
             )
             chart = hours_chart(
                 summary.entries,
@@ -250,6 +253,7 @@ class WeeklySummaries:
                 first=week_first,
                 last=week_last,
                 approvals={line.user_id: approved.get((line.user_id, week_first)) for line in lines},
+                overtime_after=self._overtime_after,
             )
             chart = hours_chart(
                 crew_entries,

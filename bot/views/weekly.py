@@ -20,9 +20,13 @@ SECTION_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
 ROWS_WITH_BUTTONS_MAX = 45  # a message holds 50 blocks: past this, packed lines and Approve all only
 
 
-def overtime_hours(total: Decimal) -> Decimal:
-    """Hours past 40 in the week (0 when there are none)."""
-    return max(total - OVERTIME_AFTER_HOURS, Decimal("0"))
+def overtime_hours(total: Decimal, after: Decimal = OVERTIME_AFTER_HOURS) -> Decimal:
+    """Hours past ``after`` (OVERTIME_WEEKLY_HOURS, 40 by default) in the week (0 when there are none)."""
+    return max(total - after, Decimal("0"))
+
+
+def _h(hours: Decimal) -> str:
+    return format_hours(hours).removesuffix(".0")
 
 
 def days_without_entries(summary: WeekSummary, today: date) -> list[date]:
@@ -60,15 +64,20 @@ def _send_time_text(send_day: int, send_time: time) -> str:
 
 
 def weekly_summary_message(
-    summary: WeekSummary, *, today: date, send_day: int = 4, send_time: time = time(16, 0)
+    summary: WeekSummary,
+    *,
+    today: date,
+    send_day: int = 4,
+    send_time: time = time(16, 0),
+    overtime_after: Decimal = OVERTIME_AFTER_HOURS,
 ) -> dict[str, Any]:
     """A crew member's week: total, overtime, hours per day and per job, days with no entry."""
     total = summary.total
-    overtime = overtime_hours(total)
+    overtime = overtime_hours(total, overtime_after)
     period = period_label(summary.first_day, summary.last_day)
     headline = f"*Total: {format_hours(total)} h*"
     if overtime > 0:
-        headline += f"  :warning: *Overtime:* {format_hours(overtime)} h past 40 h"
+        headline += f"  :warning: *Overtime:* {format_hours(overtime)} h past {_h(overtime_after)} h"
     per_day = [
         f"{format_day(day)}: {format_hours(hours)} h"
         for day, hours in sorted(summary.hours_by_day.items())
@@ -104,7 +113,7 @@ def weekly_summary_message(
     )
     text = f"Your week {period}: {format_hours(total)} h"
     if overtime > 0:
-        text += f" (overtime: {format_hours(overtime)} h past 40 h)"
+        text += f" (overtime: {format_hours(overtime)} h past {_h(overtime_after)} h)"
     if missing:
         text += f"; no entry on {', '.join(format_day(d) for d in missing)}"
     return {"text": text + ".", "blocks": blocks}
@@ -126,6 +135,7 @@ def team_digest_message(
     first: date,
     last: date,
     approvals: Mapping[str, Approval | None] | None = None,
+    overtime_after: Decimal = OVERTIME_AFTER_HOURS,
 ) -> dict[str, Any]:
     """The managers' weekly digest: one line per person (name, total, overtime flag).
 
@@ -137,17 +147,17 @@ def team_digest_message(
     rendered = []
     for line in ordered:
         text = f"{escape_mrkdwn(line.name)} — {format_hours(line.total)} h"
-        overtime = overtime_hours(line.total)
+        overtime = overtime_hours(line.total, overtime_after)
         if overtime > 0:
             text += f"  :warning: overtime +{format_hours(overtime)} h"
         if not line.complete:
             text += "  (may be incomplete)"
         rendered.append(text)
     total = sum((line.total for line in lines), Decimal("0"))
-    overtime_people = sum(1 for line in lines if overtime_hours(line.total) > 0)
+    overtime_people = sum(1 for line in lines if overtime_hours(line.total, overtime_after) > 0)
     summary = f"{len(lines)} {'person' if len(lines) == 1 else 'people'} logged {format_hours(total)} h"
     if overtime_people:
-        summary += f"; {overtime_people} past 40 h"
+        summary += f"; {overtime_people} past {_h(overtime_after)} h"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Crew hours · {period}"}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": summary + "."}]},

@@ -104,3 +104,12 @@ def test_history_chart_is_a_keyword_before_the_usual_arguments() -> None:
     args = parse_history_args("chart last week")
     assert args.chart and args.period.kind == "last_week"
     assert not parse_history_args("last week").chart
+
+
+def test_the_digest_flags_overtime_at_the_configured_threshold() -> None:
+    lines = [DigestLine("U1", "Pat", Decimal(42))]
+    week = {"first": MONDAY, "last": date(2026, 11, 29)}
+    assert team_digest_message(lines, **week)["text"].endswith("1 person logged 42.0 h; 1 past 40 h.")
+    assert team_digest_message(lines, **week, overtime_after=Decimal(45))["text"].endswith("logged 42.0 h.")
+    lower = team_digest_message(lines, **week, overtime_after=Decimal("37.5"))
+    assert lower["text"].endswith("1 person logged 42.0 h; 1 past 37.5 h.")
