@@ -11,6 +11,7 @@ gives them their own time. The time is each person's local time (their Slack tim
 
 from __future__ import annotations
 
+import logging
 import time as _time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, time, timedelta
 import redis
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from core.domain.entry import Actor
@@ -28,6 +30,8 @@ from core.sql.models import ReminderSettingRow
 
 SETTINGS_KEY = "rm:settings"
 LOADED_KEY = "rm:loaded"
+log = logging.getLogger(__name__)
+
 TEAM = ""  # the user id of a team-wide setting
 DEFAULT_TIME = time(16, 30)
 TEAM_LOOKBACK_DAYS = 30  # a team reminder goes to everyone who logged hours in this many days
@@ -150,7 +154,11 @@ class ReminderSettings:
         found = {key: Recipient(s.team_id, s.user_id, s.remind_at) for key, s in own.items() if s.enabled}
         today = datetime.fromtimestamp(self.clock(), UTC).date()
         for team in (s for s in settings if s.user_id == TEAM and s.enabled):
-            members = self.entries.team_members(team.team_id, today - timedelta(days=TEAM_LOOKBACK_DAYS), today)
+            try:
+                members = self.entries.team_members(team.team_id, today - timedelta(days=TEAM_LOOKBACK_DAYS), today)
+            except SQLAlchemyError as exc:  # Postgres away: own reminders still go out, the team's next run
+                log.warning("team reminder of %s skipped: the crew list needs Postgres (%s)", team.team_id, exc)
+                continue
             for user_id in members:
                 if (team.team_id, user_id) not in own:
                     found[(team.team_id, user_id)] = Recipient(team.team_id, user_id, team.remind_at)
