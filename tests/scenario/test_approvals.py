@@ -3,14 +3,20 @@ Redis write path (for the manager too), the Home's Reopen unlocks it; the digest
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Callable
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from PIL import Image
 
 from bot.views.approvals import APPROVE_ACTION, REOPEN_ACTION
+from bot.views.payroll import PAYROLL_ACTION
+from core.domain.clock import week_range
+from core.domain.entry import Actor, EntryDraft
+from tests.fakes.slack_api import TEAM_ID
 from tests.fakes.slack_requests import (
     USER_ID,
     app_home_opened_event,
@@ -130,3 +136,32 @@ def test_the_weekly_dm_and_the_digest_each_carry_a_png_chart_of_the_week(start_b
         rgb = image.convert("RGB")
         colours = {rgb.getpixel((x, y)) for x in range(56, 740, 4) for y in range(48, 424, 4)}
         assert {(0, 114, 178), (230, 159, 0)} <= colours
+
+
+def test_export_payroll_from_a_managers_home_sends_last_weeks_csv(start_bot: Callable[..., RunningBot]) -> None:
+    bot = crew_bot(start_bot)
+    today = datetime.now(ZoneInfo("America/Chicago")).date()
+    last_monday = week_range(today)[0] - timedelta(days=7)
+    for day in range(5):  # 5 x 9 h last week: 5 h of overtime
+        day_worked = last_monday + timedelta(days=day)
+        draft = EntryDraft(TEAM_ID, USER_ID, "1042", "Smith Residence", day_worked, time(6), time(15))
+        bot.services.entries.record_entry(draft, actor=Actor(TEAM_ID, USER_ID))
+    bot.settle()
+    assert bot.post(event_body(app_home_opened_event(MANAGER))).status == 200
+    view = json_param(wait_until(lambda: bot.slack.calls("views.publish"))[-1], "view")
+    [button] = [
+        e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == PAYROLL_ACTION
+    ]
+    assert button["text"]["text"] == "Export payroll (last week)"
+
+    home_view = view_for_payload("V0HOME0001", view_type="home", callback_id="", blocks=view["blocks"])
+    click = block_actions_body(PAYROLL_ACTION, value=button["value"], user_id=MANAGER, view=home_view)
+    assert bot.post(click).status == 200
+
+    upload = wait_until(lambda: bot.slack.uploads(), what="the payroll CSV")[0]
+    assert upload.channel_id == bot.slack.dm_channel(MANAGER) and upload.filename.endswith(".csv")
+    assert "5 entries, 1 worker-weeks, overtime past 40 h a week" in upload.initial_comment
+    rows = list(csv.reader(io.StringIO(upload.text)))
+    gap = rows.index([])
+    summary = dict(zip(rows[gap + 2], rows[gap + 3], strict=True))
+    assert (summary["user"], summary["regular_hours"], summary["overtime_hours"]) == ("Pat Painter", "40.00", "5.00")
