@@ -77,10 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="where the tests wrote their JSON")
     parser.add_argument("--write", type=Path, metavar="DOC", help="replace the table between the markers in DOC")
+    parser.add_argument("--marker", default=MARKER, help="which markers: results (CI's run) or bench (full size)")
     args = parser.parse_args(argv)
     table = render(load_results(args.results))
     if args.write:
-        write_into(args.write, table)
+        write_into(args.write, table, marker=args.marker)
     else:
         print(table)
     return 0
