@@ -475,5 +475,5 @@ class TimeEntryService:
             raise PermissionDenied("only admins can retry failed syncs")
         requeued = self.hot.retry_dead(entry_id)
         if requeued:
-            self.sync.submit(entry_id)
+            self.sync.submit(entry_id, now_even_if_down=True)
         return requeued

@@ -82,6 +82,8 @@ class SyncReport:
             self.per_sink_ok[k] = self.per_sink_ok.get(k, 0) + v
 
 
+FIRST_SINK_BREAKER_S = 5.0  # how long fresh entries skip their immediate push after a failed batch
+
 # ``next_attempt_at`` of a dead sink state: a permanent error (never revived on its own),
 # against 0 for one that ran out of attempts on transient errors.
 GAVE_UP_FOR_GOOD = -1.0
@@ -113,6 +115,7 @@ class SyncEngine:
         cache_days: int = 30,
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
+        linger_s: float = 0.005,
     ) -> None:
         self.hot = hot
         self.sinks = list(sinks)
@@ -129,6 +132,16 @@ class SyncEngine:
         self._futures: set[Future[Any]] = set()
         self._futures_lock = threading.Lock()
         self._closing = False
+        # Entries written in the same few milliseconds are pushed as one batch: under load
+        # one claim, one upsert and one settle serve many entries instead of one each.
+        self.linger_s = linger_s
+        self._inbox: list[str] = []
+        self._inbox_lock = threading.Lock()
+        self._flush_scheduled = False
+        # While the first sink fails as a whole (Postgres down), fresh entries are not pushed
+        # one by one (each attempt would fail and cost CPU on the ack path's process): they
+        # wait, due, in the pending index for the sweeper, whose success closes the breaker.
+        self._first_sink_down_until = 0.0
         self._listeners: list[Callable[[SyncEvent], None]] = []
         self._outcome_listeners: list[Callable[[SinkOutcomes], None]] = []
 
@@ -141,12 +154,26 @@ class SyncEngine:
 
     # -- entry points ------------------------------------------------------------------
 
-    def submit(self, entry_id: str) -> bool:
-        """Hand a freshly written entry to the pool; never blocks. False: left to the sweeper."""
-        if self._closing or not self._slots.acquire(blocking=False):
+    def submit(self, entry_id: str, *, now_even_if_down: bool = False) -> bool:
+        """Hand a freshly written entry to the pool; never blocks. False: left to the sweeper.
+
+        ``now_even_if_down``: try at once even while the first sink is known to be failing
+        (an admin's explicit retry).
+        """
+        if self._closing or (self.clock() < self._first_sink_down_until and not now_even_if_down):
+            return False
+        with self._inbox_lock:
+            self._inbox.append(entry_id)
+            if self._flush_scheduled:
+                return True
+            self._flush_scheduled = True
+        if not self._slots.acquire(blocking=False):
+            with self._inbox_lock:  # the pool is saturated: the piggyback sweeps will find these
+                self._inbox.clear()
+                self._flush_scheduled = False
             return False
         try:
-            future = self._pool.submit(self._sync_then_piggyback, entry_id)
+            future = self._pool.submit(self._flush_inbox)
         except RuntimeError:  # pool shut down between the check and the submit
             self._slots.release()
             return False
@@ -160,17 +187,23 @@ class SyncEngine:
             self._futures.discard(future)
         self._slots.release()
 
-    def _sync_then_piggyback(self, entry_id: str) -> None:
+    def _flush_inbox(self) -> None:
+        time.sleep(self.linger_s)
+        with self._inbox_lock:
+            ids, self._inbox = self._inbox, []
+            self._flush_scheduled = False
+        for start in range(0, len(ids), self.batch_size):
+            self._sync_then_piggyback(ids[start : start + self.batch_size])
+
+    def _sync_then_piggyback(self, entry_ids: list[str]) -> None:
         try:
             now = self.clock()
-            self.process(self.hot.claim_ids([entry_id], token=self.token, lease_s=self.lease_s, now=now))
+            self.process(self.hot.claim_ids(entry_ids, token=self.token, lease_s=self.lease_s, now=now))
             # Piggyback: whatever else is due rides along, at the cost of what is due.
             if not self._closing:
                 self.sweep(limit=self.batch_size)
         except Exception:
-            log.exception(
-                "sync of entry %s failed; it stays pending for the sweeper", entry_id, extra={"entry_id": entry_id}
-            )
+            log.exception("sync of %d entries failed; they stay pending for the sweeper", len(entry_ids))
 
     def sweep(self, limit: int | None = None) -> SyncReport:
         """Push one batch of entries that are due now."""
@@ -290,6 +323,11 @@ class SyncEngine:
                     dead += state.status is SyncStatus.DEAD
                     last_error = state.last_error
             report.per_sink_ok[sink.name] = ok
+            if sink is self.sinks[0]:
+                if ok:
+                    self._first_sink_down_until = 0.0
+                elif dead < len(requests):  # nothing got through, and not for the entries' own faults
+                    self._first_sink_down_until = self.clock() + FIRST_SINK_BREAKER_S
             if requests:
                 self._tell_outcomes(SinkOutcomes(sink.name, ok, len(requests) - ok - dead, dead, last_error))
         # A sink skipped because an earlier one failed waits as long as that one does.

@@ -287,10 +287,11 @@ def test_shutdown_leaves_unfinished_work_pending(base_settings, real_redis: redi
     engine = SyncEngine(hot, [SlowSink("postgres")], policy=RetryPolicy(), workers=1)
     service = _service(hot, sql, engine)
     ids = [service.record_entry(draft(f"U{i}"), actor=actor(f"U{i}")).entry.id for i in range(3)]
-    assert engine.shutdown(0.2) == 3  # one push in flight, two queued, at the deadline
+    assert engine.shutdown(0.2) == 1  # one batch in flight at the deadline
+    assert all(real_redis.zscore(PENDING_KEY, key_id(i)) is not None for i in ids)
+    assert all(real_redis.ttl(f"e:{key_id(i)}") == -1 for i in ids)
     gate.set()
-    assert all(real_redis.zscore(PENDING_KEY, key_id(i)) is not None for i in ids[1:])
-    assert all(real_redis.ttl(f"e:{key_id(i)}") == -1 for i in ids[1:])
+    assert engine.submit(ids[0]) is False  # a stopped engine takes nothing new
 
 
 def test_start_warns_when_redis_could_lose_pending_entries(
@@ -330,4 +331,34 @@ def test_dead_letters_from_an_outage_revive_when_the_sink_recovers(real_redis: r
     other = service.record_entry(draft("U9"), actor=actor("U9")).entry
     wait_until(lambda: real_redis.zscore(DEAD_KEY, key_id(other.id)) is not None)
     assert engine.revive_exhausted() == 0
+    engine.shutdown(1)
+
+
+def test_entries_written_together_are_pushed_as_one_batch(real_redis: redis.Redis, sql: SqlStore) -> None:
+    hot = HotStore(real_redis)
+    sink = ScriptedSink("postgres", "ok")
+    engine = SyncEngine(hot, [sink], policy=RetryPolicy(), linger_s=0.05)
+    service = _service(hot, sql, engine)
+    ids = [service.record_entry(draft(f"U{i}"), actor=actor(f"U{i}")).entry.id for i in range(20)]
+    wait_until(lambda: all(hot.get(i).is_saved for i in ids))  # type: ignore[union-attr]
+    assert sum(len(call) for call in sink.calls) == 20
+    assert len(sink.calls) <= 3  # not twenty single-entry pushes
+    engine.shutdown(1)
+
+
+def test_while_postgres_is_down_fresh_entries_wait_for_the_sweeper(real_redis: redis.Redis, sql: SqlStore) -> None:
+    hot = HotStore(real_redis)
+    sink = ScriptedSink("postgres", "raise", "connection refused")
+    engine = SyncEngine(hot, [sink], policy=RetryPolicy(50, 0.001, 0.001), linger_s=0)
+    service = _service(hot, sql, engine)
+    service.record_entry(draft("U1"), actor=actor("U1"))
+    wait_until(lambda: len(sink.calls) == 1)
+    for i in range(2, 6):  # acks go on; no push is tried for each of them
+        service.record_entry(draft(f"U{i}"), actor=actor(f"U{i}"))
+    time.sleep(0.2)
+    assert len(sink.calls) == 1
+    sink.outcome = "ok"
+    engine.sweep_all()  # the sweeper still tries, and its success closes the breaker
+    assert real_redis.zcard(PENDING_KEY) == 0
+    assert engine.submit("0b7f9a3e-8c51-4a51-9d43-2a4a9f7b1c11") is True
     engine.shutdown(1)
