@@ -34,8 +34,9 @@ _embedded_server: Any = None
 def redis_client(settings: Settings) -> redis.Redis:
     """A client for REDIS_URL, or an in-process fakeredis shared by this process."""
     if settings.redis_url:
+        # Short timeouts: an unanswering Redis must turn into "Not saved" inside Slack's 3 seconds.
         return redis.Redis.from_url(
-            settings.redis_url, socket_timeout=5, socket_connect_timeout=3, health_check_interval=30
+            settings.redis_url, socket_timeout=2, socket_connect_timeout=1, health_check_interval=30
         )
     global _embedded_server
     import fakeredis
