@@ -1,7 +1,7 @@
 """Core benchmarks (issue 2): record latency, drain rate, sweep cost, reads.
 
 Run: .venv/bin/python -m bench.bench_core [record|drain|sweep|reads|all]
-Uses Redis db 14 and the Postgres database crewclock_bench (both wiped).
+Uses a private redis-server and a Postgres database of its own (bench/setup.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Redis bytes per entry: crewclock's layout side by side with the seed's (hash + JSON + ZSET).
 
-Run: .venv/bin/python -m bench.bench_memory [--entries 20000] [--redis redis://127.0.0.1:6379/14]
+Run: .venv/bin/python -m bench.bench_memory [--entries 20000 100000] [--redis URL]
 Both layouts are written to the same server, one after the other, with each
 entry synced and expiring (the steady state of the hot tier), one user per 45
 entries (1.5 entries a day over 30 days); the figure is the growth of
@@ -19,6 +19,7 @@ from bench.common import machine, sample_entry
 from core.domain.rules import day_number
 from core.hot import codec
 from core.hot.store import key_id, user_index_key
+from tests.support.servers import PrivateRedis
 
 
 def _used(client: redis.Redis) -> int:
@@ -79,9 +80,11 @@ def seed_layout(client: redis.Redis, n: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, nargs="+", default=[20000, 100000])
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--redis", default="", help="a Redis URL (default: a private redis-server of its own)")
     args = parser.parse_args()
-    client = redis.Redis.from_url(args.redis)
+    # used_memory is server-wide: on a shared server other clients' writes would land in the figure.
+    private = None if args.redis else PrivateRedis().start()
+    client = redis.Redis.from_url(args.redis or private.url)  # type: ignore[union-attr]
     print(f"machine: {machine()}")
     print("| entries | crewclock bytes/entry | seed bytes/entry | seed / crewclock |")
     print("|---|---|---|---|")
@@ -90,6 +93,8 @@ def main() -> None:
         seed = seed_layout(client, n)
         print(f"| {n:,} | {ours:.0f} | {seed:.0f} | {seed / ours:.2f}x |")
     client.flushdb()
+    if private is not None:
+        private.close()
 
 
 if __name__ == "__main__":

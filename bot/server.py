@@ -124,7 +124,7 @@ class HttpServer:
         self._server: Any = waitress.create_server(
             wsgi, threads=threads, ident="crewclock", clear_untrusted_proxy_headers=True, **where
         )
-        self.port: int = sock.getsockname()[1] if sock is not None else self._server.effective_port
+        self.port: int = int(sock.getsockname()[1] if sock is not None else self._server.effective_port)
         self._thread = threading.Thread(target=self._server.run, name="crewclock-http", daemon=True)
 
     def start(self) -> HttpServer:

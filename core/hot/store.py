@@ -5,6 +5,7 @@ Key layout (see README, "Redis layout"):
   u:{team}:{user}    the user's date index, score = work date as a day number
   q:pending          ids some sink still owes, score = when the next attempt is due
   q:dead             ids a sink gave up on, score = when; admins list and retry them
+  q:lost             pending ids whose entry Redis no longer had (evicted: see README)
   q:discarded        dead letters an admin discarded, score = when (kept for reconcile to report)
   l:{id}             the lease of the worker pushing that entry now
   i:{intent}         a request's idempotency key -> the entry id it created
@@ -33,6 +34,7 @@ from core.hot import codec
 
 PENDING_KEY = "q:pending"
 DEAD_KEY = "q:dead"
+LOST_KEY = "q:lost"
 DISCARDED_KEY = "q:discarded"
 WATERMARK_KEY = "hot:since"
 INTENT_TTL_S = 24 * 3600
@@ -294,6 +296,10 @@ class HotStore:
     def dead_ids(self, limit: int = 1000) -> list[tuple[str, float]]:
         """(id, when) of dead-lettered entries, oldest first."""
         return self._scored(DEAD_KEY, limit)
+
+    def lost_ids(self, limit: int = 1000) -> list[tuple[str, float]]:
+        """(id, when) of pending entries whose data Redis no longer had (evicted or deleted)."""
+        return self._scored(LOST_KEY, limit)
 
     def counts(self) -> tuple[int, int]:
         """(pending, dead) index sizes."""

@@ -23,6 +23,17 @@ def sweep_job(
     ``on_fresh`` run next, each checking for itself whether Redis was wiped (the approved
     weeks' locks are reloaded this way).
     """
+    reported_lost: set[str] = set()
+
+    def report_lost() -> None:
+        for entry_id, _ in hot.lost_ids():
+            if entry_id not in reported_lost:
+                reported_lost.add(entry_id)
+                log.error(
+                    "entry %s was pending but Redis no longer has it (evicted? check maxmemory-policy)",
+                    entry_id,
+                    extra={"entry_id": entry_id},
+                )
 
     def run() -> None:
         try:
@@ -37,6 +48,7 @@ def sweep_job(
         try:
             report = engine.sweep_all()
             engine.revive_exhausted()
+            report_lost()
             if report.claimed:
                 log.info(
                     "retry sweep: %d claimed, %d synced, %d pending, %d dead",

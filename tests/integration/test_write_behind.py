@@ -362,3 +362,20 @@ def test_while_postgres_is_down_fresh_entries_wait_for_the_sweeper(real_redis: r
     assert real_redis.zcard(PENDING_KEY) == 0
     assert engine.submit("0b7f9a3e-8c51-4a51-9d43-2a4a9f7b1c11") is True
     engine.shutdown(1)
+
+
+def test_a_pending_entry_that_redis_lost_is_recorded_not_silently_dropped(
+    real_redis: redis.Redis, sql: SqlStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    from core.schedule.scheduler import sweep_job
+
+    hot = HotStore(real_redis)
+    engine = SyncEngine(hot, [ScriptedSink("postgres", "ok")], policy=RetryPolicy())
+    engine.submit = lambda entry_id, **_: False  # type: ignore[method-assign]
+    entry = _service(hot, sql, engine).record_entry(draft("U1"), actor=actor("U1")).entry
+    real_redis.delete(f"e:{key_id(entry.id)}")  # what an allkeys-* eviction does
+    with caplog.at_level("ERROR", logger="core.schedule.scheduler"):
+        sweep_job(engine, hot)()
+    assert [i for i, _ in hot.lost_ids()] == [entry.id]
+    assert real_redis.zscore(PENDING_KEY, key_id(entry.id)) is None
+    assert any(entry.id in r.getMessage() and "evicted" in r.getMessage() for r in caplog.records)

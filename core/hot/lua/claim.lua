@@ -23,9 +23,11 @@ for _, id in ipairs(candidates) do
         out[#out + 1] = raw
         out[#out + 1] = email_of(cjson.decode(raw))
       else
-        -- Cannot happen while pending entries carry no TTL; never leave a phantom behind.
+        -- Cannot happen while pending entries carry no TTL, unless Redis evicted it (an
+        -- allkeys-* policy) or someone deleted it: keep the id where admins and logs see it.
         redis.call("ZREM", "q:pending", id)
         redis.call("DEL", "l:" .. id)
+        redis.call("ZADD", "q:lost", now, id)
       end
     end
   end
