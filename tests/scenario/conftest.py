@@ -14,6 +14,7 @@ the stores.
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.error
 import urllib.request
@@ -148,6 +149,23 @@ def start_bot(fake_slack: FakeSlack, make_services: Callable[..., Services]) -> 
 @pytest.fixture
 def bot(start_bot: Callable[..., RunningBot]) -> RunningBot:
     return start_bot()
+
+
+def serve_env(fake_slack: FakeSlack, settings: Settings, port: int) -> dict[str, str]:
+    """The environment of a `crewclock serve` process on the test servers and the Slack fake."""
+    env = {
+        **os.environ,
+        "REDIS_URL": settings.redis_url,
+        "DATABASE_URL": settings.database_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.base_url,
+        "SLACK_APP_TOKEN": "",
+        "PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # serve sets up its own
+    return env
 
 
 def texts_in(node: Any) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from core.settings import Settings
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
-from tests.scenario.conftest import BOT_TOKEN, wait_until
+from tests.scenario.conftest import serve_env, wait_until
 from tests.support.servers import free_port
 
 REQUESTS = 8
@@ -39,18 +38,7 @@ def command_acks(url: str) -> float:
 
 def test_every_scrape_adds_up_both_workers(fake_slack: FakeSlack, base_settings: Settings, sql: object) -> None:
     port = free_port()
-    env = {
-        **os.environ,
-        "REDIS_URL": base_settings.redis_url,
-        "DATABASE_URL": base_settings.database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.base_url,
-        "SLACK_APP_TOKEN": "",
-        "PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env = serve_env(fake_slack, base_settings, port)
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--workers", "2"],
         env=env,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import pytest
 from core.settings import Settings
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
-from tests.scenario.conftest import BOT_TOKEN, RunningBot, wait_until
+from tests.scenario.conftest import RunningBot, serve_env, wait_until
 from tests.support.servers import free_port
 
 
@@ -43,17 +42,7 @@ def test_serve_answers_then_stops_gracefully_on_sigterm(
     fake_slack: FakeSlack, base_settings: Settings, sql: object, workers: int
 ) -> None:
     port = free_port()
-    env = {
-        **os.environ,
-        "REDIS_URL": base_settings.redis_url,
-        "DATABASE_URL": base_settings.database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.base_url,
-        "SLACK_APP_TOKEN": "",
-        "PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-    }
+    env = serve_env(fake_slack, base_settings, port)
     # serve() itself, as `crewclock serve` calls it (the CLI around it is tested with the CLI).
     launch = (
         "import sys; from bot.server import serve; from core.settings import Settings; "
