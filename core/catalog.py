@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 
 import redis
@@ -15,6 +16,7 @@ from core.sql.store import SqlStore
 log = logging.getLogger(__name__)
 
 JOBS_KEY = "jobs"
+JOBS_FRESH_S = 5.0
 
 
 class CatalogUnavailable(StorageUnavailable):
@@ -33,6 +35,7 @@ class JobCatalog:
         self._sql = sql
         self._redis = client
         self._last_known: list[Job] = []
+        self._read_at = float("-inf")  # when _last_known was last read from Redis or Postgres
 
     def refresh_cache(self) -> list[Job]:
         """Copy the jobs from Postgres to Redis (and this process's memory)."""
@@ -42,7 +45,7 @@ class JobCatalog:
         if jobs:
             pipe.hset(JOBS_KEY, mapping={j.id: json.dumps([j.name, j.active, j.zoho_job_id]) for j in jobs})
         pipe.execute()
-        self._last_known = jobs
+        self._last_known, self._read_at = jobs, time.monotonic()
         return jobs
 
     def all_jobs(self) -> list[Job]:
@@ -52,6 +55,11 @@ class JobCatalog:
             CatalogUnavailable: Redis has no copy, Postgres cannot be read, and this
                 process has never seen the list.
         """
+        # Every quick entry and job select asks: a few seconds' memory keeps that read (and
+        # decoding every job) off the ack path. Changes made here refresh it at once; other
+        # processes see them within JOBS_FRESH_S.
+        if self._last_known and time.monotonic() - self._read_at < JOBS_FRESH_S:
+            return self._last_known
         raw = self._redis.hgetall(JOBS_KEY)
         if not raw:
             try:
@@ -65,7 +73,7 @@ class JobCatalog:
         for key, value in raw.items():
             name, active, zoho = json.loads(value)
             jobs.append(Job(key.decode() if isinstance(key, bytes) else key, name, active, zoho))
-        self._last_known = sorted(jobs, key=lambda j: j.name.lower())
+        self._last_known, self._read_at = sorted(jobs, key=lambda j: j.name.lower()), time.monotonic()
         return self._last_known
 
     def active_jobs(self) -> list[Job]:

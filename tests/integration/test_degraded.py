@@ -96,3 +96,17 @@ def test_an_email_learned_after_the_first_sync_fills_the_row(real_redis: redis.R
     sql.upsert_entries([hot.get(entry.id)])  # type: ignore[list-item]  # the next push of that version
     assert sql.get(entry.id).user_email == "u1@example.com"  # type: ignore[union-attr]
     engine.shutdown(1)
+
+
+def test_the_job_list_is_read_from_redis_at_most_every_few_seconds(
+    real_redis: redis.Redis, sql: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import core.catalog
+
+    sql.upsert_jobs([Job("1042", "Smith Residence")])
+    catalog = JobCatalog(sql, real_redis)
+    catalog.refresh_cache()
+    real_redis.hset("jobs", "7", '["Lee Kitchen", true, null]')  # another process adds a job
+    assert [j.id for j in catalog.active_jobs()] == ["1042"]  # the ack path reads memory
+    monkeypatch.setattr(core.catalog, "JOBS_FRESH_S", 0.0)
+    assert [j.id for j in catalog.active_jobs()] == ["7", "1042"]  # then Redis again
