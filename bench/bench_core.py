@@ -146,6 +146,7 @@ def bench_sweep(cached: int = 1_000_000, due: int = 10, users: int = 20_000) -> 
     class NullSink:
         name = "postgres"
         max_batch = 1000
+        idempotent = True
 
         def push(self, requests):  # type: ignore[no-untyped-def]
             from core.sync.ports import PushResult

@@ -55,6 +55,17 @@ class _Families:
         return iter(self._families)
 
 
+class _FilesCollector(MultiProcessCollector):
+    """Reads every worker's files at scrape time, and only then.
+
+    Registering a collector without ``describe`` makes the registry collect once; a worker
+    starting while another has just created an empty file would then crash on it.
+    """
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
+
+
 class Metrics:
     """Every core metric of one process, and the registry ``/metrics`` renders.
 
@@ -67,7 +78,7 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.multiprocess = bool(multiprocess_dir)
         if multiprocess_dir:
-            MultiProcessCollector(self.registry, path=multiprocess_dir)
+            self.registry.register(_FilesCollector(None, path=multiprocess_dir))
         # In multiprocess mode the metric objects are collected from the files, not registered.
         self.metric_registry: CollectorRegistry | None = None if multiprocess_dir else self.registry
         self.entries_recorded = Counter(

@@ -295,7 +295,7 @@ class SyncEngine:
             owed = [e for e in current.values() if _owes(e, sink.name) and e.id not in blocked]
             if not owed:
                 continue
-            idempotent = bool(getattr(sink, "idempotent", False))
+            idempotent = sink.idempotent
             if idempotent:
                 requests = [PushRequest(e) for e in owed]
             else:

@@ -56,6 +56,7 @@ class CountingSink:
         self.inner = inner
         self.name: str = name or inner.name  # type: ignore[attr-defined]
         self.max_batch: int = getattr(inner, "max_batch", 100)
+        self.idempotent: bool = inner.idempotent  # type: ignore[attr-defined]
         self.pushed: Counter[tuple[str, int]] = Counter()
         self._lock = threading.Lock()
 
@@ -72,6 +73,7 @@ class ScriptedSink:
     def __init__(self, name: str = "zoho", outcome: str = "ok", error: str = "boom") -> None:
         self.name = name
         self.max_batch = 100
+        self.idempotent = False  # as if a repeated push could create a copy: uncertainty is tracked
         self.outcome = outcome
         self.error = error
         self.calls: list[list[PushRequest]] = []
