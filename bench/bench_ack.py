@@ -3,7 +3,7 @@
 Run:  .venv/bin/python -m bench.bench_ack [--seconds 20] [--rate 200] [--closed-seconds 15]
 
 Three processes, as in production the bot does not share its CPU with Slack or its clients:
-the bot (``build_app`` + ``make_wsgi_app`` on waitress, 16 threads, real Redis and Postgres),
+the bot (``build_app`` + ``make_asgi_app`` on uvicorn, real Redis and Postgres),
 FakeSlack as the Web API (answering after ``--slack-latency`` seconds, like a remote API), and
 this load generator. Requests are signed ahead of time; each is a quick entry
 ``/hours <date> 7-3:30 lunch 30 job 1042 -- bench`` for its own (user, date), so none overlaps.
@@ -102,9 +102,9 @@ def run_bot(args: argparse.Namespace) -> int:
 
 
 def _bot_worker(args: argparse.Namespace, sock: Any, signals: Any = None) -> None:
-    """One bot process: the same ``build_app`` + ``make_wsgi_app`` + waitress as ``crewclock serve``."""
+    """One bot process: the same ``build_app`` + ``make_asgi_app`` + uvicorn as ``crewclock serve``."""
     from bot.app import build_app
-    from bot.server import HttpServer, ShutdownSignal, make_wsgi_app
+    from bot.server import HttpServer, ShutdownSignal, make_asgi_app
     from core.bootstrap import build_services
 
     signals = signals or ShutdownSignal().install()
@@ -125,7 +125,7 @@ def _bot_worker(args: argparse.Namespace, sock: Any, signals: Any = None) -> Non
         services.entries.zoho_enabled = True
     services.start()
     app = build_app(settings, services, process_before_response=args.process_before_response)
-    server = HttpServer(make_wsgi_app(app, services), sock=sock).start()
+    server = HttpServer(make_asgi_app(app, services), sock=sock).start()
     signals.wait()
     server.stop(deadline_s=2)
     released.set()
@@ -418,7 +418,7 @@ def main_run(args: argparse.Namespace) -> int:
     print(f"Machine: {machine()}. Bot, FakeSlack (answering in {args.slack_latency * 1000:.0f} ms) and the")
     print(f"load generator are separate processes on this machine; {args.seconds:.0f} s per row, after a warm-up in")
     print(f"which each of the {CREW} crew members logs once (profiles and DM channels cached, as in steady use).")
-    print(f"Bot: {args.workers} worker process(es), 16 waitress threads each. Load average (1 min) before the run:")
+    print(f"Bot: {args.workers} worker process(es) on uvicorn. Load average (1 min) before the run:")
     print(f"{load_before:.2f}, after: {os.getloadavg()[0]:.2f} (other work on the machine shows here).\n")
     print("| scenario | answered | not logged | p50 | p99 | max | bot CPU per request |")
     print("|---|---|---|---|---|---|---|")

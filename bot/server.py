@@ -1,10 +1,18 @@
-"""``crewclock serve``: Slack over HTTP (waitress) on PORT, or Socket Mode with SLACK_APP_TOKEN.
+"""``crewclock serve``: Slack over HTTP (uvicorn) on PORT, or Socket Mode with SLACK_APP_TOKEN.
 
 HTTP routes: ``POST /slack/events`` (commands, interactivity, events, options — Bolt
 verifies each signature and answers 401 to a missing, wrong or stale one), ``GET /healthz``
 (the process is up and has Redis), ``GET /readyz`` (Redis and the database reachable, schema
 current; 503 otherwise, within two seconds) and ``GET /metrics`` (Prometheus). SIGTERM or
 SIGINT stops accepting, lets requests in flight finish, then drains the core (``services.stop()``).
+
+Why uvicorn (httptools + uvloop) and Bolt dispatched on its event loop: the ack path is
+parse + one Redis call, well under a millisecond, so running it inline costs less than
+handing each request to a thread (waitress spent about 0.3 ms of CPU per request on that
+and its own parsing; ``bench/bench_ack.py`` compares). Everything slow (Web API calls,
+Postgres, Zoho) already runs after the ack in Bolt's lazy-listener threads or the sync
+pool, and the probes that may wait on a database run in a thread, so the loop never waits
+on them.
 
 With ``workers`` > 1, metrics use prometheus-client's multiprocess mode in a temporary
 directory made (and removed) by ``serve``: whichever worker is scraped reports every worker's
@@ -13,7 +21,7 @@ counts and ack latencies.
 
 from __future__ import annotations
 
-import contextvars
+import asyncio
 import json
 import logging
 import multiprocessing
@@ -23,15 +31,16 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 from typing import Any
 
-import waitress
+import uvicorn
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
-from waitress import wasyncore
-from waitress.channel import HTTPChannel
+from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
+from slack_bolt.adapter.asgi.http_response import AsgiHttpResponse
+from slack_bolt.request import BoltRequest
 
 from bot.app import build_app
 from bot.errors import new_reference
@@ -47,55 +56,75 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 METRICS_PATH = "/metrics"
-HTTP_THREADS = 16
+PROBE_THREADS = 2  # /healthz, /readyz and /metrics may wait on Redis or Postgres: never on the event loop
 
-StartResponse = Callable[..., Any]
-WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
-
-def _answer(start_response: StartResponse, status: str, body: bytes, content_type: str) -> list[bytes]:
-    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
-    return [body]
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Answer = tuple[int, bytes, str]
 
 
-def make_wsgi_app(app: App, services: Services) -> WsgiApp:
-    """The WSGI callable: Bolt on ``POST /slack/events`` (timed), ``/healthz``, ``/readyz``, ``/metrics``."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+async def _respond(send: Send, answer: Answer) -> None:
+    status, body, content_type = answer
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def make_asgi_app(app: App, services: Services) -> AsgiApp:
+    """The ASGI callable: Bolt on ``POST /slack/events`` (timed), ``/healthz``, ``/readyz``, ``/metrics``."""
     ack_seconds = slack_metrics(services.metrics).ack_seconds
     probe = ReadinessProbe(services.redis, services.sql, embedded_redis=services.settings.embedded_redis)
+    probes = ThreadPoolExecutor(max_workers=PROBE_THREADS, thread_name_prefix="crewclock-probe")
+    services.extra_closers.append(lambda: probes.shutdown(wait=False))
 
-    def timed_slack(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        kind = start_request()
+    def health() -> Answer:
+        redis_ok = services.hot.ping()
+        body = json.dumps({"status": "ok" if redis_ok else "degraded", "redis": redis_ok}).encode()
+        # Redis is what acknowledging needs; without it this process should get no traffic.
+        return (200 if redis_ok else 503), body, "application/json"
+
+    def ready() -> Answer:
+        readiness = probe.check()
+        return (200 if readiness.ready else 503), json.dumps(readiness.as_json()).encode(), "application/json"
+
+    def metrics() -> Answer:
+        return 200, services.metrics.render(), CONTENT_TYPE
+
+    get_routes: dict[str, Callable[[], Answer]] = {HEALTH_PATH: health, READY_PATH: ready, METRICS_PATH: metrics}
+
+    async def slack(scope: Scope, receive: Receive, send: Send) -> None:
+        kind = start_request()  # each request is its own asyncio task: the slot lives in its context
         started = time.perf_counter()
+        request = AsgiHttpRequest(scope, receive)  # type: ignore[arg-type]
+        body = await request.get_raw_body()
         try:
-            answer = slack(environ, start_response)  # Bolt's adapter answers in full: the ack is done here
+            # The ack path, inline: parse + one Redis call; Web API work goes to lazy listeners.
+            bolt = app.dispatch(BoltRequest(body=body, query=request.query_string, headers=request.get_headers()))
+            answer = AsgiHttpResponse(status=bolt.status, headers=bolt.headers, body=bolt.body)
         except Exception:
             # Bolt's own error path can fail on a malformed payload (e.g. block_actions with no
             # action). Slack needs a 2xx, or it retries: log with a reference and answer empty.
             log.exception("Bolt failed on a request (ref %s)", new_reference())
-            answer = _answer(start_response, "200 OK", b"", "text/plain")
+            answer = AsgiHttpResponse(status=200, headers={"content-type": ["text/plain"]}, body="")
+        await send(answer.get_response_start())
+        await send(answer.get_response_body())
         ack_seconds.labels(kind[0]).observe(time.perf_counter() - started)
-        return answer
 
-    def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
-        if method in ("GET", "HEAD"):
-            if path == HEALTH_PATH:
-                redis_ok = services.hot.ping()
-                body = json.dumps({"status": "ok" if redis_ok else "degraded", "redis": redis_ok}).encode()
-                # Redis is what acknowledging needs; without it this process should get no traffic.
-                status = "200 OK" if redis_ok else "503 Service Unavailable"
-                return _answer(start_response, status, body, "application/json")
-            if path == READY_PATH:
-                readiness = probe.check()
-                status = "200 OK" if readiness.ready else "503 Service Unavailable"
-                return _answer(start_response, status, json.dumps(readiness.as_json()).encode(), "application/json")
-            if path == METRICS_PATH:
-                return _answer(start_response, "200 OK", services.metrics.render(), CONTENT_TYPE)
-        # A fresh context per request: the kind and log fields set while serving it end with it.
-        return contextvars.Context().run(timed_slack, environ, start_response)
+    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return  # lifespan is off; websockets are not served
+        method, path = scope["method"], scope["path"]
+        if method in ("GET", "HEAD") and path in get_routes:
+            answer = await asyncio.get_running_loop().run_in_executor(probes, get_routes[path])
+            await _respond(send, answer)
+        elif method == "POST" and path == EVENTS_PATH:
+            await slack(scope, receive, send)
+        else:
+            await _respond(send, (404, b"Not Found", "text/plain"))
 
-    return wsgi
+    return asgi
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -109,59 +138,47 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 class HttpServer:
-    """waitress serving one WSGI app from a background thread, with a graceful stop."""
+    """uvicorn serving one ASGI app from a background thread, with a graceful stop."""
 
     def __init__(
-        self,
-        wsgi: WsgiApp,
-        *,
-        host: str = "0.0.0.0",
-        port: int = 0,
-        threads: int = HTTP_THREADS,
-        sock: socket.socket | None = None,
+        self, asgi: AsgiApp, *, host: str = "0.0.0.0", port: int = 0, sock: socket.socket | None = None
     ) -> None:
-        where: dict[str, Any] = {"sockets": [sock]} if sock is not None else {"host": host, "port": port}
-        self._server: Any = waitress.create_server(
-            wsgi, threads=threads, ident="crewclock", clear_untrusted_proxy_headers=True, **where
+        self._sock = sock if sock is not None else listening_socket(host, port)
+        self.port: int = int(self._sock.getsockname()[1])
+        config = uvicorn.Config(
+            asgi,
+            http="httptools",
+            loop="uvloop",
+            lifespan="off",
+            access_log=False,
+            log_config=None,  # our logging (JSON, redaction) handles uvicorn's loggers too
+            server_header=False,
         )
-        self.port: int = int(sock.getsockname()[1] if sock is not None else self._server.effective_port)
-        self._thread = threading.Thread(target=self._server.run, name="crewclock-http", daemon=True)
+        self._server = uvicorn.Server(config)
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="crewclock-http", daemon=True)
 
-    def start(self) -> HttpServer:
+    def _run(self) -> None:
+        try:
+            self._server.run(sockets=[self._sock])
+        except BaseException as exc:  # reported by start(); a thread has nowhere else to raise it
+            self._failed = exc
+
+    def start(self, timeout_s: float = 10.0) -> HttpServer:
+        """Start serving; returns once the socket is being served."""
         self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the HTTP server did not start: {self._failed!r}")
+            time.sleep(0.005)
         return self
-
-    def _idle(self) -> bool:
-        dispatcher = self._server.task_dispatcher
-        busy = dispatcher.active_count > 0 or len(dispatcher.queue) > 0
-        unsent = any(
-            isinstance(channel, HTTPChannel) and channel.total_outbufs_len
-            for channel in list(self._server._map.values())
-        )
-        return not busy and not unsent
-
-    def _in_loop(self, action: Callable[[], object]) -> None:
-        """Run ``action`` in the server's own loop thread (closing sockets under its select is not safe)."""
-        done = threading.Event()
-
-        def thunk() -> None:
-            try:
-                action()
-            finally:
-                done.set()
-
-        self._server.trigger.pull_trigger(thunk)
-        done.wait(timeout=5)
 
     def stop(self, deadline_s: float = 10.0) -> None:
         """Stop accepting, give requests in flight up to ``deadline_s`` to finish, then close."""
-        self._in_loop(lambda: wasyncore.dispatcher.close(self._server))  # the listening socket only
-        deadline = time.monotonic() + deadline_s
-        while not self._idle() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=max(deadline - time.monotonic(), 0.1))
-        self._in_loop(lambda: wasyncore.close_all(self._server._map))  # idle keep-alive connections; the loop ends
-        self._thread.join(timeout=5)
+        self._server.config.timeout_graceful_shutdown = max(deadline_s, 0.1)
+        self._server.should_exit = True
+        self._thread.join(timeout=deadline_s + 5)
 
 
 class ShutdownSignal:
@@ -230,7 +247,7 @@ def _serve_http(settings: Settings, sock: socket.socket | None = None, metrics_d
     services.start()
     try:
         app = build_app(settings, services)
-        server = HttpServer(make_wsgi_app(app, services), port=settings.port, sock=sock).start()
+        server = HttpServer(make_asgi_app(app, services), port=settings.port, sock=sock).start()
         log.info(
             "crewclock is answering Slack on port %d (%s; %s, %s, %s)",
             server.port,

@@ -26,7 +26,7 @@ from core.settings import Settings
 
 FIELDS = ("entry_id", "slack_user_id", "team_id", "request_kind")
 MASK = "[redacted]"
-NOISY_LOGGERS = ("alembic", "apscheduler", "httpx", "httpcore", "waitress.queue")
+NOISY_LOGGERS = ("alembic", "apscheduler", "httpx", "httpcore", "uvicorn.error")
 
 _NO_FIELDS: Mapping[str, str] = MappingProxyType({})
 _context: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("crewclock_log_fields", default=_NO_FIELDS)

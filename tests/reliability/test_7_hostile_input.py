@@ -1,6 +1,6 @@
 """Scenario 7: hostile input, driven by hypothesis, against the in-process bot (real HTTP, Redis, Postgres).
 
-For speed these use the scenario tests' bot (the WSGI app on waitress in this process);
+For speed these use the scenario tests' bot (the ASGI app on uvicorn in this process);
 the requests are still Slack-signed HTTP, the stores real. What every example must show:
 
 * never a 5xx, always a clear answer: an ephemeral line for a command, ``response_action:

@@ -1,4 +1,4 @@
-"""The bot as Slack sees it: the real WSGI app on waitress, on a free port, with FakeSlack as the Web API.
+"""The bot as Slack sees it: the real ASGI app on uvicorn, on a free port, with FakeSlack as the Web API.
 
     def test_something(bot: RunningBot) -> None:
         response = bot.post(slash_command_body(text="7-3:30 job 1042"))
@@ -27,7 +27,7 @@ import pytest
 from slack_bolt import App
 
 from bot.app import build_app
-from bot.server import EVENTS_PATH, HttpServer, make_wsgi_app
+from bot.server import EVENTS_PATH, HttpServer, make_asgi_app
 from core.bootstrap import Services
 from core.domain.entry import TimeEntry
 from core.domain.jobs import Job
@@ -135,7 +135,7 @@ def start_bot(fake_slack: FakeSlack, make_services: Callable[..., Services]) -> 
             services.jobs.upsert(list(jobs))
         services.start()
         app = build_app(services.settings, services)
-        server = HttpServer(make_wsgi_app(app, services), host="127.0.0.1", port=0, threads=8).start()
+        server = HttpServer(make_asgi_app(app, services), host="127.0.0.1", port=0).start()
         bot = RunningBot(f"http://127.0.0.1:{server.port}", fake_slack, services, app, services.settings, server)
         running.append(bot)
         return bot

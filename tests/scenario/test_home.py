@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from core.domain.clock import today_in
@@ -22,7 +23,13 @@ def published_home(bot: RunningBot, count: int = 1) -> dict:
     return dict(call["response"]["view"])
 
 
-def test_opening_the_home_publishes_the_week_with_bars_and_the_last_entries(bot: RunningBot) -> None:
+def test_opening_the_home_publishes_the_week_with_bars_and_the_last_entries(
+    start_bot: Callable[..., RunningBot],
+) -> None:
+    # The crew's zone is configured (as in production): a first-time user's quick entry, logged
+    # before Slack has told crewclock their own zone, then falls in the same week as their Home,
+    # whatever the hour in UTC.
+    bot = start_bot(timezone="America/Chicago")
     bot.slack.set_user(USER_ID, tz="America/Chicago")
     for text in ("7-3:30 lunch 30 job 1042", "yesterday 6-10 job 2001"):
         assert bot.post(slash_command_body(text=text)).status == 200
@@ -37,7 +44,7 @@ def test_opening_the_home_publishes_the_week_with_bars_and_the_last_entries(bot:
     assert response.status == 200
     home = published_home(bot)
     text = texts_in(home["blocks"])
-    today = today_in(ZoneInfo("UTC"))  # the quick entries of a first-time user use the configured zone
+    today = today_in(ZoneInfo("America/Chicago"))
     assert f"{today:%a} {today.day:>2}  ▇▇▇▇▇▇▇▇ 8.0" in text
     assert "Week total:" in text
     assert "Smith Residence · 07:00–15:30 · *8.0 h*" in text
