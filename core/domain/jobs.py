@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
+
+from core.domain.quick_entry import QuickEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,36 @@ def resolve_job(jobs: Sequence[Job], query: str) -> Job | None:
     if found[0].id.lower() == q or found[0].name.lower() == q or len(found) == 1:
         return found[0]
     return None
+
+
+def resolve_quick_entry(jobs: Sequence[Job], quick: QuickEntry) -> tuple[QuickEntry, Job | None]:
+    """The reading of a quick entry to log, and the one job it names.
+
+    ``sun valley`` reads as Sunday and job ``valley``, or as today and job ``sun valley``
+    (``quick.alternative``). The second reading is taken when an active job's name holds
+    its words as a phrase starting at a word (``Sun Valley Clinic``; case and the
+    punctuation between words aside); otherwise the weekday is the date (``mon smith`` with
+    no "Mon Smith" job: Monday, job ``smith``).
+
+    Args:
+        jobs: The active jobs.
+        quick: A parsed quick entry.
+
+    Returns:
+        ``(reading, job)``: ``job`` is what :func:`resolve_job` finds for the reading's
+        ``job_query`` (for the second reading, among the jobs holding the phrase), None when
+        that names no job or several, or when no job was given. Several jobs holding the
+        phrase still choose the second reading, with no job: the user is asked which one,
+        on the right date.
+    """
+    alternative = quick.alternative
+    if alternative is not None and alternative.job_query:
+        words = alternative.job_query.lower().split()
+        phrase = re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, words)))
+        holders = [job for job in jobs if phrase.search(job.name.lower())]
+        if holders:
+            return alternative, resolve_job(holders, alternative.job_query)
+    return quick, resolve_job(jobs, quick.job_query) if quick.job_query else None
 
 
 class JobCsvError(ValueError):

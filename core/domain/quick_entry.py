@@ -33,6 +33,11 @@ Job (optional)
     ``job "sun valley"`` (quotes keep keyword-like words), or bare words that are not
     keywords anywhere before ``--`` (``/hours 7-3:30 smith``). The parser only reports what
     was typed (``job_query``); finding the job is the caller's business.
+    A weekday word directly followed by the bare job words (``sun valley``, ``mon smith``)
+    may be the start of the job's name: the entry is read with the weekday as its date,
+    and also carries the other reading (``alternative``: today, job ``sun valley``) for
+    the caller to prefer when a job's name holds that phrase
+    (:func:`core.domain.jobs.resolve_quick_entry`).
 
 Change order (optional)
     ``co 17``, ``co #17``, ``co: 17``, ``c.o. 17``, ``change order 17``; the value must
@@ -51,7 +56,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from fractions import Fraction
 
@@ -74,7 +79,7 @@ QUICK_ENTRY_HELP = """\
 • *Lunch*: `lunch 30` · `lunch 45min` · `lunch 1h` · `lunch 12-12:30` · `no lunch`
 • *Date* (default today): `yesterday` · `tomorrow` · `mon` … `sunday` (the latest one) · \
 `11/27` · `2026-11-27`
-• *Job*: `job 1042` · `job smith residence` · `job "sun valley"`, or just a name: `smith`
+• *Job*: `job 1042` · `job smith residence` · `job "sun valley"`, or just a name: `smith` · `sun valley`
 • *Change order*: `co 17` · `co #17` · `change order 17`
 • *Notes*: anything after ` -- ` is kept as you typed it
 *Examples*
@@ -107,6 +112,11 @@ class QuickEntry:
     additionally records a lunch given as a length (placed by :func:`place_lunch`), and
     is 0 for ``no lunch``. ``job_query`` is what the user typed to name the job (a name
     fragment or a number), original case kept; ``None`` when nothing was said.
+
+    ``alternative`` is the other way to read the same text, when a weekday word stands
+    right before the bare job words: ``sun valley`` reads as Sunday and job ``valley``,
+    with the alternative being today (no date given) and job ``sun valley``. It is
+    ``None`` otherwise, and always ``None`` on an alternative.
     """
 
     work_date: date
@@ -118,6 +128,7 @@ class QuickEntry:
     job_query: str | None = None
     notes: str = ""
     change_order: str = ""
+    alternative: QuickEntry | None = None
 
     @property
     def crosses_midnight(self) -> bool:
@@ -215,7 +226,7 @@ def parse_quick_entry(text: str, *, today: date) -> QuickEntry:
     elif clauses.lunch_range is not None:
         lunch_start, lunch_end = _resolve_lunch(*clauses.lunch_range, shift_start=start_m, duration=duration)
 
-    return QuickEntry(
+    entry = QuickEntry(
         work_date=clauses.work_date(today),
         start_time=start_time,
         end_time=end_time,
@@ -226,6 +237,10 @@ def parse_quick_entry(text: str, *, today: date) -> QuickEntry:
         notes=notes,
         change_order=clauses.change_order,
     )
+    alternative_query = clauses.weekday_job_query(head)
+    if alternative_query is None:
+        return entry
+    return replace(entry, alternative=replace(entry, work_date=today, job_query=alternative_query))
 
 
 # ---------------------------------------------------------------------------------------
@@ -417,9 +432,11 @@ class _Clauses:
     date_text: str = ""
     date_kind: str = ""  # "relative", "weekday", "iso", "slash"
     date_parts: tuple[int, ...] = ()
+    date_end: int = -1  # where the date's text ends
     job_words: list[str] | None = None
     job_text: str = ""
     bare_words: list[str] | None = None
+    bare_start: int = -1  # where the first bare job word starts
     change_order: str = ""
 
     def work_date(self, today: date) -> date:
@@ -468,6 +485,18 @@ class _Clauses:
         # "#1042" is how a job number is often written; the number is what is looked up.
         return query[1:] if re.fullmatch(r"#[0-9]+", query) else query
 
+    def weekday_job_query(self, text: str) -> str | None:
+        """The job query read with the weekday word as its first word, when that reading exists.
+
+        It does when the date is a weekday word followed, with only whitespace between, by
+        the first bare job word (not a quoted one), and no ``job`` keyword was used: ``sun valley``.
+        """
+        if self.date_kind != "weekday" or self.job_words is not None or not self.bare_words:
+            return None
+        if not text[self.date_end : self.bare_start].isspace() or text[self.bare_start] in '"“”':
+            return None  # not adjacent, or the job was quoted apart from the weekday: `sun "valley"`
+        return " ".join([self.date_text, *self.bare_words])
+
 
 _Matcher = Callable[["_Scanner", int], "int | None"]
 
@@ -483,7 +512,7 @@ class _Scanner:
             new_pos = self._structured(pos)
             if new_pos is None:
                 word, new_pos = self._word(pos)
-                self._bare_word(word)
+                self._bare_word(word, pos)
             pos = self._skip(new_pos)
         return self.clauses
 
@@ -521,12 +550,14 @@ class _Scanner:
         finally:
             self.clauses = saved
 
-    def _bare_word(self, word: str) -> None:
+    def _bare_word(self, word: str, pos: int) -> None:
         if _LONE_CLOCK.fullmatch(word):
             raise QuickEntryError(f"I see `{word}` but need both a start and an end, like `7-3:30` or `7a-3:30p`.")
         if word:
             if self.clauses.bare_words is None:
                 self.clauses.bare_words = []
+            if not self.clauses.bare_words:
+                self.clauses.bare_start = pos
             self.clauses.bare_words.append(word)
 
     # -- clauses
@@ -640,7 +671,7 @@ class _Scanner:
         c = self.clauses
         if c.date_kind:
             raise QuickEntryError(f"I see two dates: `{c.date_text}` and `{match.group()}`. Give one.")
-        c.date_kind, c.date_parts, c.date_text = kind, parts, match.group()
+        c.date_kind, c.date_parts, c.date_text, c.date_end = kind, parts, match.group(), match.end()
         return match.end()
 
     def _range(self, pos: int) -> int | None:

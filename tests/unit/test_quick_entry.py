@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, time, timedelta
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from core.domain.jobs import Job, resolve_quick_entry
 from core.domain.quick_entry import (
     QUICK_ENTRY_HELP,
     QuickEntry,
@@ -402,6 +404,116 @@ def test_notes_without_times() -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# A weekday word that may start the job's name: `sun valley`
+
+SMITH = Job("1042", "Smith Residence")
+SUN_VALLEY = Job("2001", "Sun Valley Clinic")
+HARBOR = Job("3001", "Harbor Office")
+JOBS = [SMITH, SUN_VALLEY, HARBOR]
+SUNDAY = date(2026, 11, 22)  # the Sunday before FRIDAY
+MONDAY = date(2026, 11, 23)
+
+
+def reading(text: str, jobs: list[Job] = JOBS, today: date = FRIDAY) -> tuple[QuickEntry, Job | None]:
+    return resolve_quick_entry(jobs, parse(text, today=today))
+
+
+def _alternative_query(text: str) -> str | None:
+    alternative = parse(text).alternative
+    assert alternative is not None and alternative.alternative is None
+    assert alternative.work_date == FRIDAY
+    return alternative.job_query
+
+
+def test_a_weekday_before_the_job_words_also_reads_as_part_of_the_job() -> None:
+    entry = parse("7-3:30 sun valley -- primed")
+    assert (entry.work_date, entry.job_query) == (SUNDAY, "valley")
+    assert entry.alternative == replace(entry, work_date=FRIDAY, job_query="sun valley", alternative=None)
+    assert parse("Sun  Valley 7-3:30").alternative == replace(
+        parse("Sun  Valley 7-3:30"), work_date=FRIDAY, job_query="Sun Valley", alternative=None
+    )
+    assert _alternative_query("sun valley 7-3 clinic") == "sun valley clinic"
+    assert _alternative_query("7-3 sunday valley") == "sunday valley"
+    assert _alternative_query("7-3 mon smith") == "mon smith"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "7-3:30 job sun valley",  # the keyword says it all
+        "7-3:30 sun job valley",
+        "sun 7-3:30 valley",  # not adjacent
+        "sun, valley 7-3:30",
+        "sun lunch 30 valley 7-3:30",
+        '7-3:30 sun "valley"',  # quoted apart from the weekday
+        "valley sun 7-3:30",  # after the job words, not before
+        "yesterday valley 7-3:30",  # not a weekday
+        "11/27 valley 7-3:30",
+        "sun 7-3:30",  # no job
+        "7-3:30 smith",  # no date
+    ],
+)
+def test_no_alternative_without_a_weekday_right_before_the_bare_job_words(text: str) -> None:
+    assert parse(text).alternative is None
+
+
+def test_sun_valley_is_todays_entry_on_the_sun_valley_job_whatever_the_day() -> None:
+    for offset in range(7):
+        today = FRIDAY + timedelta(days=offset)
+        entry, job = reading("7a-3:30p lunch 30 sun valley -- primed north wall", today=today)
+        assert (entry.work_date, entry.job_query, job) == (today, "sun valley", SUN_VALLEY), today
+        assert (entry.start_time, entry.end_time, entry.lunch_start, entry.notes) == (
+            t(7),
+            t(15, 30),
+            t(12),
+            "primed north wall",
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "work_date", "query", "job"),
+    [
+        ("7-3:30 mon smith", MONDAY, "smith", SMITH),  # no job is "mon smith": Monday
+        ("7-3:30 sun smith", SUNDAY, "smith", SMITH),
+        ("7-3:30 job sun valley", FRIDAY, "sun valley", SUN_VALLEY),
+        ("7-3:30 SUN VALLEY", FRIDAY, "SUN VALLEY", SUN_VALLEY),
+        ("sun val 7-3:30", FRIDAY, "sun val", SUN_VALLEY),  # a fragment, as anywhere
+        ("7-3:30 sunday valley", SUNDAY, "valley", SUN_VALLEY),  # no job holds "sunday valley"
+        ("sun 7-3:30 valley", SUNDAY, "valley", SUN_VALLEY),  # not adjacent: a date
+        ("7-3:30 sun harbor", SUNDAY, "harbor", HARBOR),
+        ("7-3:30 mon nowhere", MONDAY, "nowhere", None),
+        ("7-3:30 mon", MONDAY, None, None),
+    ],
+)
+def test_the_job_list_decides_between_the_readings(
+    text: str, work_date: date, query: str | None, job: Job | None
+) -> None:
+    entry, found = reading(text)
+    assert (entry.work_date, entry.job_query, found) == (work_date, query, job)
+
+
+def test_the_phrase_must_start_a_word_and_keep_its_order() -> None:
+    lemon = Job("4001", "Lemon Smith Co")
+    assert reading("7-3:30 mon smith", [lemon])[0].work_date == MONDAY
+    road = Job("4002", "Valley Sun Road")
+    entry, job = reading("7-3:30 sun valley", [road])
+    assert (entry.work_date, entry.job_query, job) == (SUNDAY, "valley", road)
+    hyphen = Job("4003", "Sun-Valley Dental")
+    assert reading("7-3:30 sun valley", [hyphen, road]) == (parse("7-3:30 sun valley").alternative, hyphen)
+
+
+def test_several_jobs_holding_the_phrase_still_mean_today_and_ask_which() -> None:
+    school = Job("2002", "Sun Valley School")
+    entry, job = reading("7-3:30 sun valley", [*JOBS, school])
+    assert (entry.work_date, entry.job_query, job) == (FRIDAY, "sun valley", None)
+    exact = Job("2003", "Sun Valley")
+    assert reading("7-3:30 sun valley", [*JOBS, school, exact])[1] == exact
+    valley_road = Job("5001", "Valley Road")
+    entry, job = reading("7-3:30 sunday valley", [*JOBS, valley_road])
+    assert (entry.work_date, entry.job_query, job) == (SUNDAY, "valley", None)  # "valley" names two
+
+
+# ---------------------------------------------------------------------------------------
 # The issue's own examples, and order freedom
 
 
@@ -555,6 +667,10 @@ def test_any_text_parses_or_raises_quick_entry_error(text: str, today: date) -> 
     assert entry.start_time != entry.end_time
     if entry.lunch_start is not None:
         assert entry.lunch_end is not None
+    if entry.alternative is not None:  # the same entry but for its date and job
+        other = entry.alternative
+        assert (other.work_date, other.alternative) == (today, None)
+        assert replace(other, work_date=entry.work_date, job_query=entry.job_query) == replace(entry, alternative=None)
 
 
 _CLAUSES = st.lists(

@@ -28,7 +28,7 @@ from bot.views.confirmation import summary_line
 from bot.views.entry_modal import FIELDS, ModalMetadata, ambiguous_job_notice, missing_job_notice
 from core.domain.clock import today_in
 from core.domain.entry import EntryDraft
-from core.domain.jobs import match_jobs, resolve_job
+from core.domain.jobs import match_jobs, resolve_quick_entry
 from core.domain.quick_entry import QUICK_ENTRY_HELP, QuickEntryError, is_help, parse_quick_entry
 from core.service import EntryValidationError, StorageUnavailable
 
@@ -114,7 +114,8 @@ def register(app: App, ctx: BotContext) -> None:
         except QuickEntryError as error:
             _ephemeral(ack, error.message)
             return
-        job = resolve_job(ctx.services.jobs.active_jobs(), quick.job_query) if quick.job_query else None
+        # `sun valley`: Sunday and job "valley", or today and the Sun Valley job; the job list decides.
+        quick, job = resolve_quick_entry(ctx.services.jobs.active_jobs(), quick) if quick.job_query else (quick, None)
         if job is None:  # ambiguous, unknown or missing: the modal asks, prefilled
             context[PLAN_KEY] = {"open": True, "today": today.isoformat()}
             ack()
@@ -176,8 +177,8 @@ def _open_modal(
     if "today" not in plan:
         open_entry_modal(ctx, client, trigger_id=body["trigger_id"], user=user, metadata=metadata)
         return
-    quick = parse_quick_entry(command_text(body), today=date.fromisoformat(plan["today"]))
     jobs = ctx.services.jobs.active_jobs()
+    quick, _ = resolve_quick_entry(jobs, parse_quick_entry(command_text(body), today=date.fromisoformat(plan["today"])))
     if quick.job_query:
         notice = ambiguous_job_notice(quick.job_query, match_jobs(jobs, quick.job_query))
     else:
