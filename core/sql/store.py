@@ -61,6 +61,24 @@ _AUDIT_FROM_INCOMING = (
 )
 
 
+_STAGING_TABLE_MADE = "crewclock_incoming_entries"  # key in a connection's info: its temp table exists
+_COLUMN_LIST = ", ".join(_ENTRY_COLUMNS)
+# After the COPY, in one round trip: the audit steps against the rows about to be replaced,
+# the version-guarded upsert, and the email a new crew member's first entry may have lacked
+# (it can sync before Slack has told us the address).
+_MERGE_INCOMING = ";\n".join(
+    [
+        _AUDIT_FROM_INCOMING,
+        f"INSERT INTO time_entries ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM incoming_entries "
+        "ON CONFLICT (id) DO UPDATE SET "
+        + ", ".join(f"{name} = EXCLUDED.{name}" for name in _ENTRY_COLUMNS if name not in ("id", "created_at"))
+        + " WHERE time_entries.version < EXCLUDED.version",
+        "UPDATE time_entries t SET user_email = i.user_email FROM incoming_entries i "
+        "WHERE t.id = i.id AND t.user_email = '' AND i.user_email <> ''",
+    ]
+)
+
+
 def make_engine(url: str) -> Engine:
     """An engine whose connections fail fast when the server is down (the sync pool retries)."""
     if url.startswith("sqlite"):
@@ -181,25 +199,25 @@ class SqlStore:
             if entry.id not in newest or newest[entry.id].version < entry.version:
                 newest[entry.id] = entry
         rows = [_row_values(e) for e in newest.values()]
-        with self.engine.begin() as conn:
-            if self.engine.dialect.name == "postgresql":
-                self._copy_upsert(conn, rows)
-            else:
-                steps = audit_steps(newest.values(), self._held_rows(conn, list(newest)))
-                conn.execute(self._upsert_statement(), rows)
-                if steps:
-                    conn.execute(
-                        self._dialect.insert(EntryAuditRow).on_conflict_do_nothing(),
-                        [_audit_values(s) for s in steps],
-                    )
-                with_email = [{"id": r["id"], "email": r["user_email"]} for r in rows if r["user_email"]]
-                if with_email:
-                    conn.execute(
-                        update(TimeEntryRow)
-                        .where(TimeEntryRow.id == bindparam("row_id"), TimeEntryRow.user_email == "")
-                        .values(user_email=bindparam("email")),
-                        [{"row_id": r["id"], "email": r["email"]} for r in with_email],
-                    )
+        if self.engine.dialect.name == "postgresql":
+            self._copy_upsert(rows)
+            return
+        with self.engine.begin() as conn:  # SQLite: the embedded default
+            steps = audit_steps(newest.values(), self._held_rows(conn, list(newest)))
+            conn.execute(self._upsert_statement(), rows)
+            if steps:
+                conn.execute(
+                    self._dialect.insert(EntryAuditRow).on_conflict_do_nothing(),
+                    [_audit_values(s) for s in steps],
+                )
+            with_email = [{"id": r["id"], "email": r["user_email"]} for r in rows if r["user_email"]]
+            if with_email:
+                conn.execute(
+                    update(TimeEntryRow)
+                    .where(TimeEntryRow.id == bindparam("row_id"), TimeEntryRow.user_email == "")
+                    .values(user_email=bindparam("email")),
+                    [{"row_id": r["id"], "email": r["email"]} for r in with_email],
+                )
 
     def _upsert_statement(self) -> Any:
         stmt = self._dialect.insert(TimeEntryRow)
@@ -209,36 +227,35 @@ class SqlStore:
             where=TimeEntryRow.version < stmt.excluded.version,
         )
 
-    @staticmethod
-    def _copy_upsert(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    def _copy_upsert(self, rows: list[dict[str, Any]]) -> None:
         """COPY the batch into a temporary table, then the audit steps and one INSERT ... ON CONFLICT from it.
 
         Per-row statements (executemany) or a huge parameterised VALUES list cost far more
         client time than COPY; this keeps a 100k-entry drain near 10,000 entries/s. The audit
         steps are computed by the server from the same table (``_AUDIT_FROM_INCOMING``), so they
-        cost the drain no Python time and no second transfer.
+        cost the drain no Python time and no second transfer. Under steady load batches are a
+        few entries each, so round trips count too: the temporary table is made once per
+        connection, and the three statements after the COPY travel as one.
         """
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS incoming_entries "
-            "(LIKE time_entries INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        )
-        columns = ", ".join(_ENTRY_COLUMNS)
-        with cursor.copy(f"COPY incoming_entries ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[name] for name in _ENTRY_COLUMNS])
-        # The audit steps, against the rows about to be replaced: before the upsert, same transaction.
-        cursor.execute(_AUDIT_FROM_INCOMING)
-        updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in _ENTRY_COLUMNS if name not in ("id", "created_at"))
-        cursor.execute(
-            f"INSERT INTO time_entries ({columns}) SELECT {columns} FROM incoming_entries "
-            f"ON CONFLICT (id) DO UPDATE SET {updates} WHERE time_entries.version < EXCLUDED.version"
-        )
-        # A new crew member's first entry can sync before Slack has told us their email.
-        cursor.execute(
-            "UPDATE time_entries t SET user_email = i.user_email FROM incoming_entries i "
-            "WHERE t.id = i.id AND t.user_email = '' AND i.user_email <> ''"
-        )
+        info: dict[Any, Any] | None = None
+        try:
+            with self.engine.begin() as conn:
+                info = conn.connection.info
+                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                if not info.get(_STAGING_TABLE_MADE):
+                    cursor.execute(
+                        "CREATE TEMP TABLE IF NOT EXISTS incoming_entries "
+                        "(LIKE time_entries INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+                    )
+                    info[_STAGING_TABLE_MADE] = True
+                with cursor.copy(f"COPY incoming_entries ({_COLUMN_LIST}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row([row[name] for name in _ENTRY_COLUMNS])
+                cursor.execute(_MERGE_INCOMING)
+        except Exception:
+            if info is not None:  # a rolled-back transaction may have taken the new table with it
+                info.pop(_STAGING_TABLE_MADE, None)
+            raise
 
     @staticmethod
     def _held_rows(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -335,8 +352,10 @@ class SqlStore:
 
     def count_between(self, first: date, last: date, *, team_id: str | None = None) -> int:
         """How many live entries ``iter_entries`` would give (for a progress bar)."""
-        query = select(func.count()).select_from(TimeEntryRow).where(
-            TimeEntryRow.work_date >= first, TimeEntryRow.work_date <= last, TimeEntryRow.deleted.is_(False)
+        query = (
+            select(func.count())
+            .select_from(TimeEntryRow)
+            .where(TimeEntryRow.work_date >= first, TimeEntryRow.work_date <= last, TimeEntryRow.deleted.is_(False))
         )
         if team_id is not None:
             query = query.where(TimeEntryRow.slack_team_id == team_id)
