@@ -19,6 +19,7 @@ from bot.context import BotContext, UserDirectory
 from bot.errors import register_error_handler
 from bot.listeners import register_listeners
 from bot.observability import count_api_errors, request_kind_middleware, slack_metrics
+from bot.web_transport import KeepAliveWebClient
 from core.bootstrap import Services
 from core.settings import Settings
 
@@ -31,7 +32,7 @@ def build_web_client(settings: Settings) -> WebClient:
     base_url = settings.slack_api_url or WebClient.BASE_URL
     if not base_url.endswith("/"):
         base_url += "/"
-    return WebClient(
+    return KeepAliveWebClient(
         token=settings.slack_bot_token or None,
         base_url=base_url,
         timeout=WEB_API_TIMEOUT_S,

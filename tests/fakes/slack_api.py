@@ -713,6 +713,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     protocol_version = "HTTP/1.1"  # keep-alive, so load tests do not pay a connect per call
+    disable_nagle_algorithm = True  # headers and body go out in two writes: on a kept connection, Nagle
+    # and the client's delayed ACK would hold the body ~40 ms (a fresh connection ACKs at once)
 
     def do_POST(self) -> None:
         self.server.fake._serve(self)
