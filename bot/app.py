@@ -3,18 +3,20 @@
 Design of the ack path (issue 3): ``process_before_response=True``, so Bolt answers
 Slack as soon as the ack function returns (no 10 ms ack polling), and every listener
 keeps Web API calls in lazy listeners, which Bolt starts in a thread right after the ack
-(``views.open`` therefore runs well inside the trigger's 3 seconds).
+(``views.open`` therefore runs well inside the trigger's 3 seconds). The busiest paths hand
+their follow-up to the same pool directly (``bot.errors.after_ack``). Every listener uses the
+app's keep-alive client (``bot.web_transport``), not the plain one Bolt builds per request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
-from bot.confirmations import ConfirmationMessages
 from bot.context import BotContext, UserDirectory
 from bot.errors import register_error_handler
 from bot.listeners import register_listeners
@@ -67,13 +69,27 @@ def build_app(
         listener_executor=executor,
     )
     app.use(request_kind_middleware)  # metrics and log fields: runs after Bolt's signature check
-    ctx = BotContext(settings, services, client, UserDirectory(client, services))
+    app.use(_shared_client(client))
+    ctx = BotContext(settings, services, client, UserDirectory(client, services), follow_ups=executor)
     register_error_handler(app)
     register_listeners(app, ctx)
 
-    confirmations = ConfirmationMessages(client, services)
-    services.sync.add_listener(confirmations.on_sync)
+    services.sync.add_listener(ctx.confirmations.on_sync)
     # Services.stop() drains the sync pool first, then runs these: lazy work, then queued updates.
     services.extra_closers.append(lambda: executor.shutdown(wait=True))
-    services.extra_closers.append(confirmations.close)
+    services.extra_closers.append(ctx.confirmations.close)
     return app
+
+
+def _shared_client(client: WebClient) -> Callable[..., BoltResponse]:
+    """Bolt middleware: listeners get the app's client, not the one Bolt builds per request.
+
+    Bolt gives each request its own ``WebClient`` so that a listener may swap its token; ours
+    never do, and the app's client keeps its connections to Slack open between calls.
+    """
+
+    def use_shared_client(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        context["client"] = client
+        return next()
+
+    return use_shared_client

@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_sdk import WebClient
@@ -35,9 +36,11 @@ MESSAGE_TTL_S = 14 * 86400  # long after an entry has settled; a stale key only 
 DM_CHANNEL_TTL_S = 30 * 86400  # the app's DM with a user keeps its id; saves a conversations.open per entry
 STALE_DM_ERRORS = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 SAVE_WAIT_S = 0.5
+WAITER_MAX_AGE_S = 60.0
 UPDATE_WORKERS = 2
 UPDATE_BACKLOG = 1000  # updates queued beyond this are skipped (logged): Home and /history still tell the truth
 BACKLOG_WARN_EVERY_S = 60.0
+DM_CHANNELS_IN_MEMORY = 50_000  # about 100 B each
 
 
 def message_key(entry_id: str) -> str:
@@ -60,6 +63,7 @@ class _Waiter:
     def __init__(self) -> None:
         self.synced = threading.Event()
         self.entry: TimeEntry | None = None
+        self.since = time.monotonic()
 
 
 class _SaveSignals:
@@ -68,21 +72,30 @@ class _SaveSignals:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiters: dict[str, _Waiter] = {}
+        self._purged_at = time.monotonic()
 
     def listen(self, entry_id: str) -> _Waiter:
         with self._lock:
+            now = time.monotonic()
+            if now - self._purged_at > WAITER_MAX_AGE_S:
+                # A follow-up that failed before posting never forgets its waiter: drop old ones.
+                self._purged_at = now
+                self._waiters = {k: w for k, w in self._waiters.items() if now - w.since < WAITER_MAX_AGE_S}
             return self._waiters.setdefault(entry_id, _Waiter())
 
     def forget(self, entry_id: str) -> None:
         with self._lock:
             self._waiters.pop(entry_id, None)
 
-    def signal(self, entry: TimeEntry) -> None:
+    def signal(self, entry: TimeEntry) -> bool:
+        """Hand ``entry`` to a post waiting for it; False when none is (the post went out already)."""
         with self._lock:
             waiter = self._waiters.get(entry.id)
-        if waiter is not None:
-            waiter.entry = entry
-            waiter.synced.set()
+        if waiter is None:
+            return False
+        waiter.entry = entry
+        waiter.synced.set()
+        return True
 
 
 def settled(entry: TimeEntry) -> bool:
@@ -96,6 +109,37 @@ def settled(entry: TimeEntry) -> bool:
 _save_signals = _SaveSignals()  # per process, like the sync pool that sets them
 
 
+class _DmChannels:
+    """The app's DM channel with each user, remembered by the app (bounded, least recently used out).
+
+    A DM's id never changes while it exists, so each confirmation need not read it from
+    Redis; a stale one (``channel_not_found``) is dropped and opened again.
+    """
+
+    def __init__(self, capacity: int = DM_CHANNELS_IN_MEMORY) -> None:
+        self._capacity = capacity
+        self._lock = threading.Lock()
+        self._channels: OrderedDict[str, str] = OrderedDict()
+
+    def get(self, user_id: str) -> str | None:
+        with self._lock:
+            channel = self._channels.get(user_id)
+            if channel is not None:
+                self._channels.move_to_end(user_id)
+            return channel
+
+    def put(self, user_id: str, channel: str) -> None:
+        with self._lock:
+            self._channels[user_id] = channel
+            self._channels.move_to_end(user_id)
+            while len(self._channels) > self._capacity:
+                self._channels.popitem(last=False)
+
+    def drop(self, user_id: str) -> None:
+        with self._lock:
+            self._channels.pop(user_id, None)
+
+
 class ConfirmationMessages:
     """Posts an entry's confirmation and keeps it current as the entry syncs."""
 
@@ -103,6 +147,8 @@ class ConfirmationMessages:
         self.client = client
         self.redis = services.redis
         self.hot = services.hot
+        self.sync = services.sync
+        self._dm_channels = _DmChannels()
         self._pool: ThreadPoolExecutor | None = None
         self._slots = threading.BoundedSemaphore(UPDATE_BACKLOG)
         self._pool_lock = threading.Lock()
@@ -111,22 +157,34 @@ class ConfirmationMessages:
 
     # -- on the lazy path of a request -------------------------------------------------
 
-    def post(self, entry_id: str, *, user_id: str, channel_id: str = "") -> None:
+    def expect(self, entry_id: str) -> None:
+        """On the ack path, right after the write: from now on this process's sync of the entry is noted
+        for :meth:`post` (the sync lingers before it pushes, so it cannot finish before this)."""
+        _save_signals.listen(entry_id)
+
+    def post(self, entry_id: str, *, user_id: str, channel_id: str = "", recorded: TimeEntry | None = None) -> None:
         """DM ``user_id`` the confirmation of a new entry; ephemeral in ``channel_id`` if the DM fails.
 
         Waits up to ``SAVE_WAIT_S`` for this process's first sync of the entry, so the
-        message usually shows "saved" from the start.
+        message usually shows "saved" from the start; not while Postgres is known to be down
+        (the DM then says "pending" at once). ``recorded``: the entry as the ack path wrote it,
+        after :meth:`expect` (saves reading it back from Redis).
 
         Raises:
             SlackApiError: neither the DM nor the ephemeral fallback worked.
         """
         waiter = _save_signals.listen(entry_id)  # before reading: a sync finishing now is not missed
         try:
-            entry = self.hot.get(entry_id)
+            entry = recorded or self.hot.get(entry_id)
             if entry is None:  # settled and expired from Redis already: nothing left to confirm
                 return
-            if not entry.is_saved and not entry.postgres.attempts and waiter.synced.wait(SAVE_WAIT_S):
-                entry = waiter.entry or entry
+            if not entry.is_saved and not entry.postgres.attempts and not self.sync.first_sink_down:
+                if waiter.synced.wait(SAVE_WAIT_S):
+                    entry = waiter.entry or entry
+                elif recorded is not None:  # not synced here in time: show what Redis holds now
+                    entry = self.hot.get(entry_id)
+                    if entry is None:
+                        return
         finally:
             _save_signals.forget(entry_id)
         message = confirmation_message(entry)
@@ -153,17 +211,23 @@ class ConfirmationMessages:
                 self.refresh(current)
 
     def _post_dm(self, user_id: str, message: Message) -> SlackResponse:
-        cached = self.redis.get(dm_key(user_id))
-        if cached is not None:
-            channel = cached.decode() if isinstance(cached, bytes) else str(cached)
+        channel = self._dm_channels.get(user_id)
+        if channel is None:
+            cached = self.redis.get(dm_key(user_id))
+            channel = cached.decode() if isinstance(cached, bytes) else cached
+        if channel is not None:
             try:
-                return self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+                posted = self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+                self._dm_channels.put(user_id, channel)
+                return posted
             except SlackApiError as exc:
                 if exc.response.get("error") not in STALE_DM_ERRORS:
                     raise
+                self._dm_channels.drop(user_id)
                 self.redis.delete(dm_key(user_id))
         channel = self.client.conversations_open(users=user_id)["channel"]["id"]
         self.redis.set(dm_key(user_id), channel, ex=DM_CHANNEL_TTL_S)
+        self._dm_channels.put(user_id, channel)
         return self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
 
     def refresh(self, entry: TimeEntry) -> bool:
@@ -188,8 +252,11 @@ class ConfirmationMessages:
     # -- from the sync engine's threads ------------------------------------------------
 
     def on_sync(self, event: SyncEvent) -> None:
-        """Sync listener: wake a post waiting for this entry, queue an in-place update of its confirmation."""
-        _save_signals.signal(event.entry)
+        """Sync listener: wake a post waiting for this entry, or queue an in-place update of its confirmation."""
+        if _save_signals.signal(event.entry):
+            # The post about to go out shows this state (and catches up itself if it stopped
+            # waiting a moment too early): an update now would only cost Redis round trips.
+            return
         if not self._slots.acquire(blocking=False):
             self._skipped += 1
             now = time.monotonic()

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import redis
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.confirmations import ConfirmationMessages
 from core.bootstrap import Services
 from core.domain.entry import Actor
 from core.settings import Settings
@@ -108,3 +110,10 @@ class BotContext:
     client: WebClient
     directory: UserDirectory
     started_at: float = time.time()
+    # Where work after an ack runs (Bolt's lazy listeners share it: build_app passes that pool).
+    follow_ups: Executor = field(default_factory=lambda: ThreadPoolExecutor(thread_name_prefix="crewclock-follow-up"))
+    # One per app: it remembers DM channels and keeps the confirmations current as entries sync.
+    confirmations: ConfirmationMessages = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.confirmations = ConfirmationMessages(self.client, self.services)

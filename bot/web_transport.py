@@ -94,6 +94,12 @@ class KeepAliveWebClient(WebClient):
         super().__init__(*args, **kwargs)
         self._connections = _Connections()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> KeepAliveWebClient:
+        # Bolt deep-copies each request for its lazy listeners, client included, so that one
+        # could change its token; crewclock's never do, and copying the client cost more CPU
+        # than the rest of a lazy listener's start.
+        return self
+
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         scheme = req.type  # lower case
         if self.proxy is not None or scheme not in ("http", "https"):

@@ -299,7 +299,6 @@ class WeeklySummaries:
         if self.pace_s:
             self.sleep(self.pace_s)
 
-
     def _upload_chart(self, key: str, channel: str, chart: Chart, report: WeeklyReport) -> None:
         """Put the chart under the DM (the DM channel: files_upload_v2 needs a channel id)."""
         name = key.split(":")[3] + ("-crew" if key.endswith(":digest") else "")  # weekly:{team}:{user}:{week}

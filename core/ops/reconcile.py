@@ -189,5 +189,3 @@ def format_report(report: ReconcileReport, *, show: int = 20) -> str:
             more = f" … and {len(ids) - show} more" if len(ids) > show else ""
             lines.append(f"  {title}: {', '.join(ids[:show])}{more}")
     return "\n".join(lines)
-
-

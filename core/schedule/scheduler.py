@@ -15,9 +15,7 @@ from core.sync.engine import SyncEngine
 log = logging.getLogger(__name__)
 
 
-def sweep_job(
-    engine: SyncEngine, hot: HotStore, on_fresh: Sequence[Callable[[], object]] = ()
-) -> Callable[[], None]:
+def sweep_job(engine: SyncEngine, hot: HotStore, on_fresh: Sequence[Callable[[], object]] = ()) -> Callable[[], None]:
     """The retry job: re-mark the hot watermark if Redis was wiped, then sweep what is due.
 
     ``on_fresh`` run next, each checking for itself whether Redis was wiped (the approved

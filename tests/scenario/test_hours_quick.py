@@ -127,9 +127,11 @@ def test_help_shows_the_grammar(bot: RunningBot) -> None:
 
 
 def test_a_quick_entry_the_rules_refuse_says_why_under_the_fields_name(bot: RunningBot) -> None:
-    quick(bot, "7-3:30 job 1042")
+    # One explicit date: the second entry may already use the zone Slack gave after the first.
+    day = (today_in(ZoneInfo("UTC")) - timedelta(days=1)).isoformat()
+    quick(bot, f"{day} 7-3:30 job 1042")
 
-    answer = quick(bot, "3-6p job 2001")
+    answer = quick(bot, f"{day} 3-6p job 2001")
 
     assert answer.startswith("*Not saved:*")
     assert "*Start:* Overlaps your 07:00–15:30 entry on Smith Residence." in answer

@@ -14,7 +14,6 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.confirmations import ConfirmationMessages
 from bot.context import BotContext
 from bot.errors import lazy
 from bot.listeners import team_of
@@ -60,7 +59,7 @@ def register(app: App, ctx: BotContext) -> None:
         actor = ctx.directory.actor(team, user_id)
         intent = f"delete:{entry_id}:{body['actions'][0].get('action_ts', '')}"
         tombstone = ctx.services.entries.delete_entry(entry_id, actor=actor, intent_key=intent).entry
-        ConfirmationMessages(client, ctx.services).refresh(tombstone)
+        ctx.confirmations.refresh(tombstone)
         refresh_home_if_seen(ctx, client, team, tombstone.slack_user_id)
         if tombstone.slack_user_id != user_id:
             refresh_home_if_seen(ctx, client, team, user_id)

@@ -1,27 +1,29 @@
 """``/hours``: the modal (no text), the grammar (``help``), or a one-line quick entry.
 
-Ack path of a quick entry: the user's last known time zone (one Redis GET), the parse
+Ack path of a quick entry: the user's last known time zone (process memory, or one Redis GET), the parse
 (pure), the active jobs (one Redis read), one core write keyed by the trigger id (so a
 Slack redelivery records nothing new), and the answer as an ephemeral line. A job that
 is ambiguous or unknown, or missing, opens the modal prefilled with what was understood;
-that, the confirmation DM and refreshing the user's profile happen in the lazy listener.
+that, the confirmation DM and refreshing the user's profile happen after the ack (``after_ack``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import redis
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.context import BotContext, SlackUser
-from bot.errors import NOT_SAVED, lazy
+from bot.errors import NOT_SAVED, after_ack
 from bot.listeners import own_actor
 from bot.listeners.views.entry_modal import after_save, open_entry_modal, prefill_from_quick, zone_named
 from bot.views.confirmation import summary_line
@@ -35,9 +37,10 @@ from core.service import EntryValidationError, StorageUnavailable
 log = logging.getLogger(__name__)
 
 COMMAND = "/hours"
-PLAN_KEY = "crewclock_hours"  # what the ack path hands its lazy listener through Bolt's context
 KNOWN_PROFILE_TTL_S = 30 * 86400
 PROFILE_REFRESH_S = 86400  # look the profile up again (lazily) once a day: time zones change rarely
+PROFILE_MEMORY_S = 300.0  # how long an ack trusts a profile held in process memory
+PROFILES_IN_MEMORY = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +50,7 @@ class KnownProfile:
     tz: str
     email: str
     known: bool
-    fresh: bool = False  # seen within PROFILE_REFRESH_S: the lazy listener need not look again
+    fresh: bool = False  # seen within PROFILE_REFRESH_S: the follow-up need not look again
 
 
 def _known_key(team_id: str, user_id: str) -> str:
@@ -64,7 +67,11 @@ def known_profile(ctx: BotContext, team_id: str, user_id: str) -> KnownProfile:
     if raw is None:
         return KnownProfile(ctx.settings.timezone, "", known=False)
     tz, email, *seen = json.loads(raw)
-    return KnownProfile(tz, email, known=True, fresh=bool(seen) and time.time() - seen[0] < PROFILE_REFRESH_S)
+    return _profile(tz, email, seen[0] if seen else 0)
+
+
+def _profile(tz: str, email: str, seen_at: float) -> KnownProfile:
+    return KnownProfile(tz, email, known=True, fresh=time.time() - seen_at < PROFILE_REFRESH_S)
 
 
 def remember_profile(ctx: BotContext, user: SlackUser) -> None:
@@ -77,6 +84,41 @@ def remember_profile(ctx: BotContext, user: SlackUser) -> None:
         )
     except redis.RedisError as exc:
         log.warning("could not cache the profile of %s: %s", user.user_id, exc)
+
+
+class RecentProfiles:
+    """Profiles this process read or refreshed in the last ``PROFILE_MEMORY_S``: the ack skips Redis for them.
+
+    Another process's refresh (a changed time zone, rare) reaches this one within that time.
+    Bounded: the least recently stored go first.
+    """
+
+    def __init__(self, capacity: int = PROFILES_IN_MEMORY) -> None:
+        self._capacity = capacity
+        self._lock = threading.Lock()
+        self._held: OrderedDict[tuple[str, str], tuple[float, KnownProfile]] = OrderedDict()
+
+    def get(self, ctx: BotContext, team_id: str, user_id: str) -> KnownProfile:
+        key = (team_id, user_id)
+        with self._lock:
+            held = self._held.get(key)
+        if held is not None and time.monotonic() - held[0] < PROFILE_MEMORY_S:
+            return held[1]
+        profile = known_profile(ctx, team_id, user_id)
+        if profile.known:
+            self._put(key, profile)
+        return profile
+
+    def remember(self, ctx: BotContext, user: SlackUser) -> None:
+        remember_profile(ctx, user)
+        self._put((user.team_id, user.user_id), _profile(user.tz, user.email, time.time()))
+
+    def _put(self, key: tuple[str, str], profile: KnownProfile) -> None:
+        with self._lock:
+            self._held[key] = (time.monotonic(), profile)
+            self._held.move_to_end(key)
+            while len(self._held) > self._capacity:
+                self._held.popitem(last=False)
 
 
 def command_text(body: dict[str, Any]) -> str:
@@ -96,17 +138,19 @@ def _ephemeral(ack: Ack, text: str) -> None:
 
 
 def register(app: App, ctx: BotContext) -> None:
-    def acknowledge(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    profiles = RecentProfiles()  # one per app, like the listeners using it
+
+    def acknowledge(ack: Ack, body: dict[str, Any]) -> None:
         text = command_text(body)
         team, user_id = str(body["team_id"]), str(body["user_id"])
         if not text:
-            context[PLAN_KEY] = {"open": True}
             ack()
+            after_ack(ctx.follow_ups, follow_up, body=body, client=ctx.client, plan={"open": True})
             return
         if is_help(text):
             _ephemeral(ack, QUICK_ENTRY_HELP)
             return
-        profile = known_profile(ctx, team, user_id)
+        profile = profiles.get(ctx, team, user_id)
         zone = zone_named(profile.tz, ctx.settings.zone)
         today = today_in(zone)
         try:
@@ -117,8 +161,9 @@ def register(app: App, ctx: BotContext) -> None:
         # `sun valley`: Sunday and job "valley", or today and the Sun Valley job; the job list decides.
         quick, job = resolve_quick_entry(ctx.services.jobs.active_jobs(), quick) if quick.job_query else (quick, None)
         if job is None:  # ambiguous, unknown or missing: the modal asks, prefilled
-            context[PLAN_KEY] = {"open": True, "today": today.isoformat()}
             ack()
+            plan = {"open": True, "today": today.isoformat()}
+            after_ack(ctx.follow_ups, follow_up, body=body, client=ctx.client, plan=plan)
             return
         draft = EntryDraft(
             slack_team_id=team,
@@ -144,29 +189,41 @@ def register(app: App, ctx: BotContext) -> None:
         except StorageUnavailable:
             _ephemeral(ack, NOT_SAVED)
             return
-        context[PLAN_KEY] = {
+        _ephemeral(ack, f"{summary_line(result.entry)} — Edit or Delete it from my DM.")
+        if result.created:
+            ctx.confirmations.expect(result.entry.id)
+        plan = {
             "entry_id": result.entry.id,
             "created": result.created,
             "profile_fresh": profile.fresh,
+            "recorded": result.entry,
         }
-        _ephemeral(ack, f"{summary_line(result.entry)} — Edit or Delete it from my DM.")
+        after_ack(ctx.follow_ups, follow_up, body=body, client=ctx.client, plan=plan)
 
-    @lazy
-    def follow_up(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    def follow_up(body: dict[str, Any], client: WebClient, plan: dict[str, Any]) -> None:
+        """After the ack: open the modal, or confirm the entry by DM; refresh the user's profile."""
         team, user_id = str(body["team_id"]), str(body["user_id"])
-        plan = context.get(PLAN_KEY) or {}
         channel = str(body.get("channel_id") or "")
         if plan.get("open"):
             user = ctx.directory.user(team, user_id)  # users.info on a cache miss: fine here, after the ack
-            remember_profile(ctx, user)
+            profiles.remember(ctx, user)
             _open_modal(ctx, client, body, user, plan, channel)
             return
         if not plan.get("profile_fresh"):  # first use, or not looked at for a day
-            remember_profile(ctx, ctx.directory.user(team, user_id))
+            profiles.remember(ctx, ctx.directory.user(team, user_id))
         if plan.get("created"):
-            after_save(ctx, client, plan["entry_id"], team_id=team, user_id=user_id, channel_id=channel, mode="create")
+            after_save(
+                ctx,
+                client,
+                plan["entry_id"],
+                team_id=team,
+                user_id=user_id,
+                channel_id=channel,
+                mode="create",
+                recorded=plan["recorded"],
+            )
 
-    app.command(COMMAND)(ack=acknowledge, lazy=[follow_up])
+    app.command(COMMAND)(acknowledge)
 
 
 def _open_modal(

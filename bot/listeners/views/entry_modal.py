@@ -4,7 +4,7 @@ Submission ack path: read the view, one core write (Redis), answer — close, or
 ``response_action: errors`` on the right inputs with the modal left as typed. The user's
 time zone and email come from ``private_metadata`` (put there when the modal was opened),
 so the submission never waits for ``users.info``. The confirmation DM and the Home
-refresh run lazily after the modal has closed.
+refresh run after the ack (``after_ack``), once the modal has closed.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.confirmations import ConfirmationMessages
 from bot.context import BotContext, SlackUser
-from bot.errors import lazy
+from bot.errors import after_ack
 from bot.listeners import own_actor, team_of
 from bot.listeners.events.app_home import refresh_home_if_seen
 from bot.views.entry_modal import (
@@ -42,7 +41,6 @@ from core.service import (
     StorageUnavailable,
 )
 
-RESULT_KEY = "crewclock_saved"  # what the ack path hands its lazy listener through Bolt's context
 JOB_GONE = "That job is no longer active. Pick another one."
 ENTRY_GONE = "This entry was deleted in the meantime. Close this and log the hours again."
 NOT_YOURS = "This is someone else's entry; only they or a manager can change it."
@@ -112,13 +110,24 @@ def open_entry_modal(
 
 
 def after_save(
-    ctx: BotContext, client: WebClient, entry_id: str, *, team_id: str, user_id: str, channel_id: str, mode: str
+    ctx: BotContext,
+    client: WebClient,
+    entry_id: str,
+    *,
+    team_id: str,
+    user_id: str,
+    channel_id: str,
+    mode: str,
+    recorded: TimeEntry | None = None,
 ) -> None:
-    """After a write (lazy): the confirmation DM (new, or the old one updated) and a fresh Home."""
-    messages = ConfirmationMessages(client, ctx.services)
+    """After a write (after the ack): the confirmation DM (new, or the old one updated) and a fresh Home.
+
+    ``recorded``: a new entry as the ack path wrote it (it called ``ctx.confirmations.expect``).
+    """
+    messages = ctx.confirmations
     owner = user_id
     if mode == "create":
-        messages.post(entry_id, user_id=user_id, channel_id=channel_id)
+        messages.post(entry_id, user_id=user_id, channel_id=channel_id, recorded=recorded)
     else:
         entry = ctx.services.hot.get(entry_id)
         if entry is None:  # already settled and expired from Redis: nothing left to confirm
@@ -166,7 +175,7 @@ def _save(ctx: BotContext, body: dict[str, Any], view: dict[str, Any]) -> tuple[
 
 
 def register(app: App, ctx: BotContext) -> None:
-    def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         try:
             result, meta = _save(ctx, body, view)
         except EntryValidationError as error:
@@ -181,19 +190,17 @@ def register(app: App, ctx: BotContext) -> None:
         except PermissionDenied:
             ack(response_action="errors", errors=errors_by_block({"job": NOT_YOURS}))
             return
-        context[RESULT_KEY] = {
-            "entry_id": result.entry.id,
-            "created": result.created,
-            "mode": meta.mode,
-            "channel": meta.channel,
-        }
         ack()
+        if not result.created:
+            return  # a resubmission, already confirmed
+        recorded = None
+        if meta.mode == "create":
+            ctx.confirmations.expect(result.entry.id)
+            recorded = result.entry
+        saved = {"entry_id": result.entry.id, "mode": meta.mode, "channel": meta.channel, "recorded": recorded}
+        after_ack(ctx.follow_ups, confirm, body=body, client=ctx.client, saved=saved)
 
-    @lazy
-    def confirm(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        saved = context.get(RESULT_KEY)
-        if not saved or not saved["created"]:
-            return  # refused (the modal shows why) or a resubmission already confirmed
+    def confirm(body: dict[str, Any], client: WebClient, saved: dict[str, Any]) -> None:
         after_save(
             ctx,
             client,
@@ -202,6 +209,7 @@ def register(app: App, ctx: BotContext) -> None:
             user_id=body["user"]["id"],
             channel_id=saved["channel"],
             mode=saved["mode"],
+            recorded=saved["recorded"],
         )
 
-    app.view(CALLBACK_ID)(ack=submit, lazy=[confirm])
+    app.view(CALLBACK_ID)(submit)
