@@ -4,7 +4,8 @@ Design of the ack path (issue 3): ``process_before_response=True``, so Bolt answ
 Slack as soon as the ack function returns (no 10 ms ack polling), and every listener
 keeps Web API calls in lazy listeners, which Bolt starts in a thread right after the ack
 (``views.open`` therefore runs well inside the trigger's 3 seconds). The busiest paths hand
-their follow-up to the same pool directly (``bot.errors.after_ack``). Every listener uses the
+their follow-up to the same pool directly (``bot.errors.after_ack``), and over HTTP a signed
+``/hours`` is answered by the same function without Bolt's generic dispatch (``bot.fast_lane``). Every listener uses the
 app's keep-alive client (``bot.web_transport``), not the plain one Bolt builds per request.
 """
 
@@ -19,6 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from bot.context import BotContext, UserDirectory
 from bot.errors import register_error_handler
+from bot.fast_lane import FastLane
 from bot.listeners import register_listeners
 from bot.observability import count_api_errors, request_kind_middleware, slack_metrics
 from bot.web_transport import KeepAliveWebClient
@@ -45,13 +47,19 @@ def build_web_client(settings: Settings) -> WebClient:
     )
 
 
+class CrewclockApp(App):
+    """Bolt's ``App`` and, for the HTTP edge, the slash commands it may answer without Bolt's dispatch."""
+
+    fast_lane: FastLane | None = None
+
+
 def build_app(
     settings: Settings,
     services: Services,
     client: WebClient | None = None,
     *,
     process_before_response: bool = True,
-) -> App:
+) -> CrewclockApp:
     """Build the Bolt app with every listener, the error handler and the confirmation updater.
 
     Args:
@@ -62,7 +70,7 @@ def build_app(
     """
     client = count_api_errors(client or build_web_client(settings), slack_metrics(services.metrics))
     executor = ThreadPoolExecutor(max_workers=LAZY_WORKERS, thread_name_prefix="crewclock-lazy")
-    app = App(  # the bot token travels with the client
+    app = CrewclockApp(  # the bot token travels with the client
         signing_secret=settings.slack_signing_secret,
         client=client,
         process_before_response=process_before_response,
@@ -73,6 +81,8 @@ def build_app(
     ctx = BotContext(settings, services, client, UserDirectory(client, services), follow_ups=executor)
     register_error_handler(app)
     register_listeners(app, ctx)
+    if process_before_response:  # Bolt's default mode is kept whole, for the comparison it exists for
+        app.fast_lane = FastLane(settings.slack_signing_secret, ctx.fast_commands)
 
     services.sync.add_listener(ctx.confirmations.on_sync)
     # Services.stop() drains the sync pool first, then runs these: lazy work, then queued updates.

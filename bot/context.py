@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import redis
@@ -112,6 +114,8 @@ class BotContext:
     started_at: float = time.time()
     # Where work after an ack runs (Bolt's lazy listeners share it: build_app passes that pool).
     follow_ups: Executor = field(default_factory=lambda: ThreadPoolExecutor(thread_name_prefix="crewclock-follow-up"))
+    # Slash commands whose ack is a plain function of the request body (see bot.fast_lane).
+    fast_commands: dict[str, Callable[[dict[str, Any]], dict[str, str] | None]] = field(default_factory=dict)
     # One per app: it remembers DM channels and keeps the confirmations current as entries sync.
     confirmations: ConfirmationMessages = field(init=False)
 

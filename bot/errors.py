@@ -178,6 +178,11 @@ def register_error_handler(app: App) -> None:
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
-        reference = new_reference()
-        _log(error, reference, body or {})
-        return error_response(error, body or {}, reference)
+        return failure_response(error, body or {})
+
+
+def failure_response(error: BaseException, body: Mapping[str, Any]) -> BoltResponse:
+    """Log a failure of the ack path with a new reference; the answer that tells the user."""
+    reference = new_reference()
+    _log(error, reference, body)
+    return error_response(error, body, reference)

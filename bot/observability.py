@@ -97,6 +97,13 @@ def start_request() -> list[str]:
     return slot
 
 
+def note_request_kind(kind: str) -> None:
+    """Fill this request's slot (see :func:`start_request`) with its kind, where Bolt's middleware does not run."""
+    slot = _request_kind.get()
+    if slot is not None:
+        slot[0] = kind
+
+
 def request_kind(body: dict[str, Any]) -> str:
     if is_slash_command(body):
         return "command"
@@ -114,9 +121,7 @@ def request_kind(body: dict[str, Any]) -> str:
 def request_kind_middleware(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
     """Bolt middleware (after the signature check): note the kind and who is asking, for metrics and logs."""
     kind = request_kind(req.body)
-    slot = _request_kind.get()
-    if slot is not None:
-        slot[0] = kind
+    note_request_kind(kind)
     # Bound around the rest of the request only (the console dispatches on its own thread, no WSGI context).
     with log_context(request_kind=kind, slack_user_id=req.context.user_id or "", team_id=req.context.team_id or ""):
         return next()

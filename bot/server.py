@@ -44,6 +44,7 @@ from slack_bolt.request import BoltRequest
 
 from bot.app import build_app
 from bot.errors import new_reference
+from bot.fast_lane import FastLane
 from bot.observability import slack_metrics, start_request
 from core.bootstrap import Services, build_services
 from core.ops.metrics import CONTENT_TYPE, Metrics, enable_multiprocess
@@ -75,6 +76,7 @@ async def _respond(send: Send, answer: Answer) -> None:
 def make_asgi_app(app: App, services: Services) -> AsgiApp:
     """The ASGI callable: Bolt on ``POST /slack/events`` (timed), ``/healthz``, ``/readyz``, ``/metrics``."""
     ack_seconds = slack_metrics(services.metrics).ack_seconds
+    lane: FastLane | None = getattr(app, "fast_lane", None)
     probe = ReadinessProbe(services.redis, services.sql, embedded_redis=services.settings.embedded_redis)
     probes = ThreadPoolExecutor(max_workers=PROBE_THREADS, thread_name_prefix="crewclock-probe")
     services.extra_closers.append(lambda: probes.shutdown(wait=False))
@@ -101,7 +103,9 @@ def make_asgi_app(app: App, services: Services) -> AsgiApp:
         body = await request.get_raw_body()
         try:
             # The ack path, inline: parse + one Redis call; Web API work goes to lazy listeners.
-            bolt = app.dispatch(BoltRequest(body=body, query=request.query_string, headers=request.get_headers()))
+            headers = request.get_headers()
+            fast = lane.answer(body, headers) if lane is not None else None  # type: ignore[arg-type]
+            bolt = fast or app.dispatch(BoltRequest(body=body, query=request.query_string, headers=headers))
             answer = AsgiHttpResponse(status=bolt.status, headers=bolt.headers, body=bolt.body)
         except Exception:
             # Bolt's own error path can fail on a malformed payload (e.g. block_actions with no

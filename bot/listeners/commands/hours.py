@@ -133,38 +133,35 @@ def refusal_text(errors: dict[str, str]) -> str:
     return "*Not saved:*\n" + "\n".join(lines) + "\nFix it and send again, or type `/hours` for the form."
 
 
-def _ephemeral(ack: Ack, text: str) -> None:
-    ack(response_type="ephemeral", text=text)
+def _ephemeral(text: str) -> dict[str, str]:
+    return {"response_type": "ephemeral", "text": text}
 
 
 def register(app: App, ctx: BotContext) -> None:
     profiles = RecentProfiles()  # one per app, like the listeners using it
 
-    def acknowledge(ack: Ack, body: dict[str, Any]) -> None:
+    def answer(body: dict[str, Any]) -> dict[str, str] | None:
+        """The ack of one ``/hours``: what Slack shows the user (None: nothing), follow-up queued."""
         text = command_text(body)
         team, user_id = str(body["team_id"]), str(body["user_id"])
         if not text:
-            ack()
             after_ack(ctx.follow_ups, follow_up, body=body, client=ctx.client, plan={"open": True})
-            return
+            return None
         if is_help(text):
-            _ephemeral(ack, QUICK_ENTRY_HELP)
-            return
+            return _ephemeral(QUICK_ENTRY_HELP)
         profile = profiles.get(ctx, team, user_id)
         zone = zone_named(profile.tz, ctx.settings.zone)
         today = today_in(zone)
         try:
             quick = parse_quick_entry(text, today=today)
         except QuickEntryError as error:
-            _ephemeral(ack, error.message)
-            return
+            return _ephemeral(error.message)
         # `sun valley`: Sunday and job "valley", or today and the Sun Valley job; the job list decides.
         quick, job = resolve_quick_entry(ctx.services.jobs.active_jobs(), quick) if quick.job_query else (quick, None)
         if job is None:  # ambiguous, unknown or missing: the modal asks, prefilled
-            ack()
             plan = {"open": True, "today": today.isoformat()}
             after_ack(ctx.follow_ups, follow_up, body=body, client=ctx.client, plan=plan)
-            return
+            return None
         draft = EntryDraft(
             slack_team_id=team,
             slack_user_id=user_id,
@@ -184,12 +181,9 @@ def register(app: App, ctx: BotContext) -> None:
                 draft, actor=own_actor(ctx, team, user_id), intent_key=f"hours:{body['trigger_id']}", zone=zone
             )
         except EntryValidationError as error:
-            _ephemeral(ack, refusal_text(error.errors))
-            return
+            return _ephemeral(refusal_text(error.errors))
         except StorageUnavailable:
-            _ephemeral(ack, NOT_SAVED)
-            return
-        _ephemeral(ack, f"{summary_line(result.entry)} — Edit or Delete it from my DM.")
+            return _ephemeral(NOT_SAVED)
         if result.created:
             ctx.confirmations.expect(result.entry.id)
         plan = {
@@ -199,6 +193,7 @@ def register(app: App, ctx: BotContext) -> None:
             "recorded": result.entry,
         }
         after_ack(ctx.follow_ups, follow_up, body=body, client=ctx.client, plan=plan)
+        return _ephemeral(f"{summary_line(result.entry)} — Edit or Delete it from my DM.")
 
     def follow_up(body: dict[str, Any], client: WebClient, plan: dict[str, Any]) -> None:
         """After the ack: open the modal, or confirm the entry by DM; refresh the user's profile."""
@@ -223,7 +218,15 @@ def register(app: App, ctx: BotContext) -> None:
                 recorded=plan["recorded"],
             )
 
+    def acknowledge(ack: Ack, body: dict[str, Any]) -> None:
+        payload = answer(body)
+        if payload is None:
+            ack()
+        else:
+            ack(**payload)
+
     app.command(COMMAND)(acknowledge)
+    ctx.fast_commands[COMMAND] = answer  # the HTTP edge may answer it without Bolt's dispatch (bot.fast_lane)
 
 
 def _open_modal(
