@@ -32,6 +32,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -81,37 +82,8 @@ class HangingSink:
         return [PushResult.retry(r.entry.id, "zoho timed out") for r in requests]
 
 
-def run_bot(args: argparse.Namespace) -> int:
-    """The bot: prints its port, serves until SIGTERM; ``--workers`` processes share one socket."""
-    from bot.server import ShutdownSignal, listening_socket
-
-    sock = listening_socket("127.0.0.1", 0)
-    signals = ShutdownSignal().install()
-    if args.workers <= 1:
-        print(sock.getsockname()[1], flush=True)
-        _bot_worker(args, sock, signals)
-        return 0
-    forked = multiprocessing.get_context("fork")
-    children = [forked.Process(target=_bot_worker, args=(args, sock)) for _ in range(args.workers)]
-    for child in children:
-        child.start()
-    print(sock.getsockname()[1], flush=True)
-    signals.wait()
-    for child in children:
-        child.terminate()
-    for child in children:
-        child.join(timeout=20)
-    return 0
-
-
-def _bot_worker(args: argparse.Namespace, sock: Any, signals: Any = None) -> None:
-    """One bot process: the same ``build_app`` + ``make_asgi_app`` + uvicorn as ``crewclock serve``."""
-    from bot.app import build_app
-    from bot.server import HttpServer, ShutdownSignal, make_asgi_app
-    from core.bootstrap import build_services
-
-    signals = signals or ShutdownSignal().install()
-    settings = replace(
+def bench_settings(args: argparse.Namespace) -> Settings:
+    return replace(
         Settings(),
         redis_url=REDIS_URL,
         database_url=args.database_url,
@@ -121,17 +93,72 @@ def _bot_worker(args: argparse.Namespace, sock: Any, signals: Any = None) -> Non
         log_level="WARNING",
         shutdown_deadline_s=2,
     )
+
+
+def run_bot(args: argparse.Namespace) -> int:
+    """The bot: prints its port, serves until SIGTERM.
+
+    Default: ``crewclock serve``'s processes (``--workers`` HTTP workers that only acknowledge,
+    one background process; ``bot.offload``). ``--single``: every part in each worker process
+    (how ``serve`` ran before, and the only way Bolt's default mode can be measured).
+    """
+    from bot.server import ShutdownSignal, listening_socket
+
+    sock = listening_socket("127.0.0.1", 0)
+    signals = ShutdownSignal().install()
+    if args.single and args.workers <= 1:
+        print(sock.getsockname()[1], flush=True)
+        _single_process_bot(args, sock, signals)
+        return 0
+    forked = multiprocessing.get_context("fork")
+    if args.single:
+        children = [forked.Process(target=_single_process_bot, args=(args, sock)) for _ in range(args.workers)]
+    else:
+        from bot.server import _exit_with, run_background, run_http_worker
+        from core.ops.metrics import enable_multiprocess
+
+        settings = bench_settings(args)
+        metrics_dir = tempfile.mkdtemp(prefix="bench-ack-metrics-")
+        enable_multiprocess(metrics_dir)
+        queue = forked.Queue()
+        prepare = _zoho_that_hangs if args.zoho_hangs else None
+        children = [forked.Process(target=_exit_with, args=(run_background, settings, queue, metrics_dir, prepare))]
+        children += [
+            forked.Process(target=_exit_with, args=(run_http_worker, settings, sock, queue, metrics_dir, prepare))
+            for _ in range(args.workers)
+        ]
+    for child in children:
+        child.start()
+    print(sock.getsockname()[1], flush=True)
+    signals.wait()
+    for child in reversed(children):  # HTTP workers first, then the background process
+        child.terminate()
+        child.join(timeout=20)
+    return 0
+
+
+def _zoho_that_hangs(services: Any) -> None:
+    """As build_services wires a Zoho sink, with one that never answers (never released: the run ends)."""
+    services.sync.sinks.append(HangingSink(threading.Event()))
+    services.entries.zoho_enabled = True
+
+
+def _single_process_bot(args: argparse.Namespace, sock: Any, signals: Any = None) -> None:
+    """One process doing everything: ``build_app`` + ``make_asgi_app`` + uvicorn + sync + DMs + scheduler."""
+    from bot.app import build_app
+    from bot.server import HttpServer, ShutdownSignal, make_asgi_app
+    from core.bootstrap import build_services
+
+    signals = signals or ShutdownSignal().install()
+    settings = bench_settings(args)
     services = build_services(settings)
-    released = threading.Event()
-    if args.zoho_hangs:  # as build_services wires a Zoho sink, with one that never answers
-        services.sync.sinks.append(HangingSink(released))
-        services.entries.zoho_enabled = True
+    if args.zoho_hangs:
+        _zoho_that_hangs(services)
     services.start()
     app = build_app(settings, services, process_before_response=args.process_before_response)
     server = HttpServer(make_asgi_app(app, services), sock=sock).start()
     signals.wait()
     server.stop(deadline_s=2)
-    released.set()
     services.stop()
     os._exit(0)  # lazy listeners of a hung run may still wait on FakeSlack; nothing left to keep
 
@@ -241,6 +268,7 @@ class Scenario:
     database: str  # "healthy" or "unreachable"
     zoho_hangs: bool = False
     process_before_response: bool = True
+    single: bool = False  # every part in one process (no bot.offload), as serve ran before
 
 
 def with_bot(
@@ -254,6 +282,8 @@ def with_bot(
         args.append("--zoho-hangs")
     if not scenario.process_before_response:
         args.append("--bolt-default")
+    if scenario.single:
+        args.append("--single")
     return _spawn(*args)
 
 
@@ -263,11 +293,17 @@ def main_run(args: argparse.Namespace) -> int:
     fake, slack_port = _spawn("fake-slack", "--slack-latency", str(args.slack_latency))
     slack_url = f"http://127.0.0.1:{slack_port}/api/"
     scenarios = [
-        Scenario("healthy (process_before_response=True, lazy listeners)", "healthy"),
-        Scenario("healthy, Bolt default process_before_response=False", "healthy", process_before_response=False),
+        Scenario("healthy (HTTP workers ack; background process syncs and DMs)", "healthy"),
+        Scenario(
+            "healthy, one process, Bolt default process_before_response=False",
+            "healthy",
+            process_before_response=False,
+            single=True,
+        ),
         Scenario("Postgres unreachable", "unreachable"),
         Scenario("Zoho hangs (Postgres healthy)", "healthy", zoho_hangs=True),
         Scenario("Postgres unreachable and Zoho hangs", "unreachable", zoho_hangs=True),
+        Scenario("healthy, one process doing everything (before bot.offload)", "healthy", single=True),
     ]
     if args.only:
         scenarios = [scenarios[int(i)] for i in args.only.split(",")]
@@ -290,7 +326,11 @@ def main_run(args: argparse.Namespace) -> int:
             print(f"  {scenario.name}: {len(run.latencies)} ok, {len(run.errors)} errors", file=sys.stderr)
         compared = []
         if args.compare_rate > 0:  # Bolt's ack polling, at a rate the machine is far from saturated by
-            for index, scenario in enumerate(scenarios[:2]):
+            bolt_settings = [
+                Scenario("one process, process_before_response=True (+ fast lane)", "healthy", single=True),
+                Scenario("one process, Bolt default process_before_response=False", "healthy", False, False, True),
+            ]
+            for index, scenario in enumerate(bolt_settings):
                 bot, port = with_bot(scenario, database_url, slack_url, args.workers)
                 try:
                     warm_up = quick_entries(f"K{index}", CREW, CREW, first_day=DAYS - 1)
@@ -376,6 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bot.add_argument("--zoho-hangs", action="store_true")
     bot.add_argument("--bolt-default", dest="process_before_response", action="store_false")
     bot.add_argument("--workers", type=int, default=1)
+    bot.add_argument("--single", action="store_true", help="every part in each worker process")
     fake = sub.add_parser("fake-slack", help="(internal) the Web API process")
     fake.add_argument("--slack-latency", type=float, default=0.05)
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per open-loop row")

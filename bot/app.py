@@ -4,7 +4,7 @@ Design of the ack path (issue 3): ``process_before_response=True``, so Bolt answ
 Slack as soon as the ack function returns (no 10 ms ack polling), and every listener
 keeps Web API calls in lazy listeners, which Bolt starts in a thread right after the ack
 (``views.open`` therefore runs well inside the trigger's 3 seconds). The busiest paths hand
-their follow-up to the same pool directly (``bot.errors.after_ack``), and over HTTP a signed
+their follow-up to the same pool directly (``ctx.follow_ups``), and over HTTP a signed
 ``/hours`` is answered by the same function without Bolt's generic dispatch (``bot.fast_lane``). Every listener uses the
 app's keep-alive client (``bot.web_transport``), not the plain one Bolt builds per request.
 """
@@ -51,6 +51,7 @@ class CrewclockApp(App):
     """Bolt's ``App`` and, for the HTTP edge, the slash commands it may answer without Bolt's dispatch."""
 
     fast_lane: FastLane | None = None
+    ctx: BotContext
 
 
 def build_app(
@@ -78,7 +79,8 @@ def build_app(
     )
     app.use(request_kind_middleware)  # metrics and log fields: runs after Bolt's signature check
     app.use(_shared_client(client))
-    ctx = BotContext(settings, services, client, UserDirectory(client, services), follow_ups=executor)
+    ctx = BotContext(settings, services, client, UserDirectory(client, services), follow_up_pool=executor)
+    app.ctx = ctx
     register_error_handler(app)
     register_listeners(app, ctx)
     if process_before_response:  # Bolt's default mode is kept whole, for the comparison it exists for

@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_sdk import WebClient
@@ -148,6 +149,7 @@ class ConfirmationMessages:
         self.redis = services.redis
         self.hot = services.hot
         self.sync = services.sync
+        self.forward: Callable[[tuple[str, str]], None] | None = None  # set by bot.offload in HTTP workers
         self._dm_channels = _DmChannels()
         self._pool: ThreadPoolExecutor | None = None
         self._slots = threading.BoundedSemaphore(UPDATE_BACKLOG)
@@ -160,7 +162,10 @@ class ConfirmationMessages:
     def expect(self, entry_id: str) -> None:
         """On the ack path, right after the write: from now on this process's sync of the entry is noted
         for :meth:`post` (the sync lingers before it pushes, so it cannot finish before this)."""
-        _save_signals.listen(entry_id)
+        if self.forward is not None:  # the sync runs in the background process: it waits there
+            self.forward(("expect", entry_id))
+        else:
+            _save_signals.listen(entry_id)
 
     def post(self, entry_id: str, *, user_id: str, channel_id: str = "", recorded: TimeEntry | None = None) -> None:
         """DM ``user_id`` the confirmation of a new entry; ephemeral in ``channel_id`` if the DM fails.

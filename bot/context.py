@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.confirmations import ConfirmationMessages
+from bot.errors import lazy
 from core.bootstrap import Services
 from core.domain.entry import Actor
 from core.settings import Settings
@@ -113,11 +114,47 @@ class BotContext:
     directory: UserDirectory
     started_at: float = time.time()
     # Where work after an ack runs (Bolt's lazy listeners share it: build_app passes that pool).
-    follow_ups: Executor = field(default_factory=lambda: ThreadPoolExecutor(thread_name_prefix="crewclock-follow-up"))
+    follow_up_pool: Executor = field(
+        default_factory=lambda: ThreadPoolExecutor(thread_name_prefix="crewclock-follow-up")
+    )
     # Slash commands whose ack is a plain function of the request body (see bot.fast_lane).
     fast_commands: dict[str, Callable[[dict[str, Any]], dict[str, str] | None]] = field(default_factory=dict)
     # One per app: it remembers DM channels and keeps the confirmations current as entries sync.
     confirmations: ConfirmationMessages = field(init=False)
+    follow_ups: FollowUps = field(init=False)
 
     def __post_init__(self) -> None:
         self.confirmations = ConfirmationMessages(self.client, self.services)
+        self.follow_ups = FollowUps(self.follow_up_pool, self.client)
+
+
+Forward = Callable[[tuple[Any, ...]], None]
+
+
+class FollowUps:
+    """Work after an ack, by name: run on this process's pool, or handed to the background process.
+
+    Under ``crewclock serve`` the HTTP workers only acknowledge; their follow-ups travel to
+    the background process (``bot.offload``), which registered the same functions under the
+    same names. Each function takes ``body`` and ``client``; failures reach the user
+    (``bot.errors.lazy``).
+    """
+
+    def __init__(self, pool: Executor, client: WebClient) -> None:
+        self._pool = pool
+        self._client = client
+        self._named: dict[str, Callable[..., None]] = {}
+        self.forward: Forward | None = None
+
+    def register(self, name: str, function: Callable[..., None]) -> None:
+        self._named[name] = lazy(function)
+
+    def run(self, name: str, **kwargs: Any) -> None:
+        """Queue the follow-up ``name`` (``body`` and its own arguments; the client is added where it runs)."""
+        if self.forward is not None:
+            self.forward(("follow_up", name, kwargs))
+        else:
+            self.run_here(name, **kwargs)
+
+    def run_here(self, name: str, **kwargs: Any) -> None:
+        self._pool.submit(self._named[name], client=self._client, **kwargs)

@@ -20,7 +20,6 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -161,16 +160,6 @@ def lazy(function: Callable[..., None]) -> Callable[..., None]:
                 report_lazy_error(error, kwargs["body"], kwargs["client"])
 
     return run
-
-
-def after_ack(pool: Executor, function: Callable[..., None], **kwargs: Any) -> None:
-    """Run ``function(**kwargs)`` on the follow-up pool, with :func:`lazy`'s error reporting.
-
-    For the ack paths that run most (a quick entry, a modal submission): Bolt's lazy
-    listeners deep-copy the whole request and its context for each one, which cost more CPU
-    than the rest of the ack (bench/bench_ack.py). ``kwargs`` must include ``body`` and ``client``.
-    """
-    pool.submit(lazy(function), **kwargs)
 
 
 def register_error_handler(app: App) -> None:

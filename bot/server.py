@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.queues import Queue
 from types import FrameType
 from typing import Any
 
@@ -46,6 +47,7 @@ from bot.app import build_app
 from bot.errors import new_reference
 from bot.fast_lane import FastLane
 from bot.observability import slack_metrics, start_request
+from bot.offload import Message, Receiver, send_from_here
 from core.bootstrap import Services, build_services
 from core.ops.metrics import CONTENT_TYPE, Metrics, enable_multiprocess
 from core.ops.readiness import ReadinessProbe
@@ -217,13 +219,12 @@ def serve(settings: Settings, *, workers: int = 1) -> int:
         settings: everything crewclock is told.
         workers: HTTP worker processes sharing the port (CPython runs one thread of
             Python at a time: a process per core is how a bigger machine gets used).
-            Each builds its own services; the core is made for several processes.
+            Over HTTP there is also one background process for syncing, DMs and the
+            scheduler (``bot.offload``).
     """
     if settings.slack_app_token:
         return _serve_socket_mode(settings)
-    if workers <= 1:
-        return _serve_http(settings)
-    return _serve_workers(settings, workers)
+    return _serve_processes(settings, workers)
 
 
 def _serve_socket_mode(settings: Settings) -> int:
@@ -245,13 +246,17 @@ def _serve_socket_mode(settings: Settings) -> int:
     return 0
 
 
-def _serve_http(settings: Settings, sock: socket.socket | None = None, metrics_dir: str | None = None) -> int:
+def run_http_worker(
+    settings: Settings, sock: socket.socket, queue: Queue[Message], metrics_dir: str | None = None
+) -> int:
+    """One HTTP worker: acknowledges Slack's requests; hands the rest to the background process."""
     signals = ShutdownSignal().install()
     services = build_services(settings, metrics=Metrics(multiprocess_dir=metrics_dir))
-    services.start()
+    services.start(scheduler=False)
     try:
         app = build_app(settings, services)
-        server = HttpServer(make_asgi_app(app, services), port=settings.port, sock=sock).start()
+        send_from_here(queue, app.ctx, services)
+        server = HttpServer(make_asgi_app(app, services), sock=sock).start()
         log.info(
             "crewclock is answering Slack on port %d (%s; %s, %s, %s)",
             server.port,
@@ -264,34 +269,77 @@ def _serve_http(settings: Settings, sock: socket.socket | None = None, metrics_d
         log.info("%s: no new requests; finishing the ones in flight", reason)
         server.stop(deadline_s=settings.shutdown_deadline_s)
     finally:
-        services.stop()
-    log.info("crewclock stopped")
+        services.stop()  # lazy listeners finish (their hand-offs go out before the queue is flushed)
+        queue.close()
+        queue.join_thread()  # everything handed over is in the pipe before this process ends
+    log.info("crewclock HTTP worker stopped")
     return 0
 
 
-def _serve_workers(settings: Settings, workers: int) -> int:
-    """Bind once, fork ``workers`` processes that each serve the shared socket; stop them together."""
+def run_background(
+    settings: Settings,
+    queue: Queue[Message],
+    metrics_dir: str | None = None,
+    prepare: Callable[[Services], None] | None = None,
+) -> int:
+    """The background process: syncs, DMs, follow-ups and the scheduler, for every HTTP worker.
+
+    ``prepare``: a last change to the services before they start (the benchmark's hanging Zoho).
+    """
+    signals = ShutdownSignal().install()
+    services = build_services(settings, metrics=Metrics(multiprocess_dir=metrics_dir))
+    if prepare is not None:
+        prepare(services)
+    services.start()
+    try:
+        app = build_app(settings, services)
+        receiver = Receiver(queue, app.ctx, services).start()
+        log.info("crewclock background process is running (sync, DMs, scheduled jobs)")
+        reason = signals.wait()
+        log.info("%s: handling what the HTTP workers handed over, then draining", reason)
+        receiver.stop(timeout_s=settings.shutdown_deadline_s)
+    finally:
+        services.stop()
+    log.info("crewclock background process stopped")
+    return 0
+
+
+def _exit_with(target: Callable[..., int], *args: Any) -> None:
+    raise SystemExit(target(*args))
+
+
+def _serve_processes(settings: Settings, workers: int) -> int:
+    """Bind once; fork the background process and ``workers`` HTTP workers; stop them in order."""
     sock = listening_socket("0.0.0.0", settings.port)
     signals = ShutdownSignal().install()
     metrics_dir = tempfile.mkdtemp(prefix="crewclock-metrics-")
-    enable_multiprocess(metrics_dir)  # before the fork: every worker's metrics go to files there
+    enable_multiprocess(metrics_dir)  # before the fork: every process's metrics go to files there
     forked = multiprocessing.get_context("fork")  # nothing but the socket exists yet: safe to fork
-    children = [
-        forked.Process(target=_serve_http, args=(settings, sock, metrics_dir), name=f"crewclock-http-{i}")
-        for i in range(workers)
+    queue: Queue[Message] = forked.Queue()
+    background = forked.Process(
+        target=_exit_with, args=(run_background, settings, queue, metrics_dir), name="crewclock-background"
+    )
+    http = [
+        forked.Process(
+            target=_exit_with, args=(run_http_worker, settings, sock, queue, metrics_dir), name=f"crewclock-http-{i}"
+        )
+        for i in range(max(workers, 1))
     ]
-    for child in children:
+    background.start()
+    for child in http:
         child.start()
-    log.info("crewclock: %d HTTP workers on port %d", workers, settings.port)
-    reason = signals.wait(keep_going=lambda: all(child.is_alive() for child in children))
+    log.info("crewclock: %d HTTP worker(s) on port %d and a background process", len(http), settings.port)
+    everyone = [background, *http]
+    reason = signals.wait(keep_going=lambda: all(child.is_alive() for child in everyone))
     if not reason:
-        log.error("an HTTP worker exited on its own; stopping the others")
-    for child in children:
-        # Ctrl-C reaches the whole process group: the workers have it already.
-        if reason != "SIGINT" and child.is_alive():
-            child.terminate()  # SIGTERM: each finishes its requests and drains its core
-    for child in children:
-        child.join(timeout=settings.shutdown_deadline_s + 10)
+        log.error("a crewclock process exited on its own; stopping the others")
+    # HTTP workers first: their last hand-offs must reach a background process still reading.
+    for group in (http, [background]):
+        for child in group:
+            if child.is_alive():
+                child.terminate()  # SIGTERM: each finishes its work and drains its core
+        for child in group:
+            child.join(timeout=settings.shutdown_deadline_s + 10)
     sock.close()
     shutil.rmtree(metrics_dir, ignore_errors=True)
-    return 0 if reason and all(child.exitcode == 0 for child in children) else 1
+    return 0 if reason and all(child.exitcode == 0 for child in everyone) else 1

@@ -77,11 +77,12 @@ class Services:
     sink_health: SinkHealthBoard | None = None  # each sink's last success and error, in Redis
     extra_closers: list[Any] = field(default_factory=list)
 
-    def start(self) -> None:
+    def start(self, *, scheduler: bool = True) -> None:
         """Start background work: the retry scheduler (which also sweeps at once).
 
         Warns in the log when Redis could lose pending entries (no persistence, or an
-        eviction policy that may pick keys without a TTL).
+        eviction policy that may pick keys without a TTL). ``scheduler=False``: a process
+        that only acknowledges (another one sweeps and sends the scheduled messages).
         """
         if not self.settings.embedded_redis:
             for check in redis_config_checks(self.redis):
@@ -96,7 +97,7 @@ class Services:
             self.jobs.all_jobs()
         except StorageUnavailable as exc:
             log.warning("job list not loaded at start: %s", exc)
-        if not self.scheduler.running:
+        if scheduler and not self.scheduler.running:
             self.scheduler.start()
 
     def stop(self) -> None:

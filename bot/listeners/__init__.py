@@ -6,7 +6,8 @@ not discovered: a typo or a missing module fails at start-up, never silently.
 Ack-path rule for every listener here: the function that answers Slack parses, makes
 one core call (Redis only) and returns; anything calling Slack's Web API runs in a
 lazy listener (``bot.errors.lazy``) after the ack; the two busiest (a quick entry, a modal
-submission) hand their follow-up to ``bot.errors.after_ack``, which skips Bolt's per-request copy.
+submission) hand their follow-up to ``ctx.follow_ups``, which skips Bolt's per-request copy and,
+under ``crewclock serve``, runs it in the background process.
 """
 
 from __future__ import annotations

@@ -145,7 +145,16 @@ class SyncEngine:
         # wait, due, in the pending index for the sweeper, whose success closes the breaker.
         self._first_sink_down_until = 0.0
         self._listeners: list[Callable[[SyncEvent], None]] = []
+        self._forward: Callable[[str], None] | None = None
         self._outcome_listeners: list[Callable[[SinkOutcomes], None]] = []
+
+    def forward_to(self, send: Callable[[str], None]) -> None:
+        """Hand fresh entries to ``send`` instead of this process's pool (another process syncs them).
+
+        For processes that only acknowledge (``crewclock serve``'s HTTP workers): the entries
+        are in the pending index already, so a lost hand-off only waits for the next sweep.
+        """
+        self._forward = send
 
     @property
     def first_sink_down(self) -> bool:
@@ -167,6 +176,9 @@ class SyncEngine:
         ``now_even_if_down``: try at once even while the first sink is known to be failing
         (an admin's explicit retry).
         """
+        if self._forward is not None:
+            self._forward(entry_id)
+            return True
         if self._closing or (self.first_sink_down and not now_even_if_down):
             return False
         with self._inbox_lock:

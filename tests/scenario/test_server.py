@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
 import urllib.request
+from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 
+from core.domain.jobs import Job
 from core.settings import Settings
+from core.sql.store import SqlStore
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
 from tests.scenario.conftest import RunningBot, serve_env, wait_until
@@ -82,3 +87,59 @@ def _healthy(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+def _post(url: str, text: str, user_id: str) -> str:
+    body = slash_command_body(text=text, user_id=user_id)
+    request = urllib.request.Request(
+        url + "/slack/events", data=body.encode(), headers=signed_headers(SIGNING_SECRET, body), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+        return str(json.loads(response.read())["text"])
+
+
+def test_serve_splits_acks_from_background_work_and_loses_nothing_on_sigterm(
+    fake_slack: FakeSlack, base_settings: Settings, sql: SqlStore
+) -> None:
+    """HTTP workers only acknowledge; the background process syncs and DMs (bot.offload).
+
+    Entries acknowledged by two workers reach Postgres, each user's DM says saved, and the
+    entries acknowledged just before SIGTERM are in Postgres once serve has exited.
+    """
+    sql.upsert_jobs([Job("1042", "Smith Residence")])
+    port = free_port()
+    env = serve_env(fake_slack, base_settings, port)
+    launch = (
+        "import sys; from bot.server import serve; from core.settings import Settings; "
+        "sys.exit(serve(Settings.from_env(), workers=2))"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", launch], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    day = (date.today() - timedelta(days=1)).isoformat()
+    users = [f"U0SPLIT{i:02d}" for i in range(12)]
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _healthy(url), timeout=15, what="crewclock serve up")
+        answers = [_post(url, f"{day} 7-3:30 job 1042", user) for user in users[:6]]
+        assert all(a.startswith("Logged 8.5 h · Smith Residence") for a in answers), answers
+        # The background process saved them and said so in each DM.
+        wait_until(lambda: len(fake_slack.calls("chat.postMessage")) >= 6, timeout=10, what="six DMs")
+        for user in users[:6]:
+            [dm] = fake_slack.messages(fake_slack.dm_channel(user))
+            assert "✅ saved" in dm["text"], dm["text"]
+        # Six more, then stop at once: acknowledged means kept.
+        for user in users[6:]:
+            _post(url, f"{day} 6-2:30 job 1042", user)
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output = process.stdout.read().decode() if process.stdout else ""
+    assert code == 0, output
+    assert "Traceback" not in output
+    with sql.engine.connect() as conn:
+        saved = conn.execute(sa.text("SELECT slack_user_id FROM time_entries")).scalars().all()
+    assert sorted(saved) == users

@@ -4,7 +4,7 @@ Ack path of a quick entry: the user's last known time zone (process memory, or o
 (pure), the active jobs (one Redis read), one core write keyed by the trigger id (so a
 Slack redelivery records nothing new), and the answer as an ephemeral line. A job that
 is ambiguous or unknown, or missing, opens the modal prefilled with what was understood;
-that, the confirmation DM and refreshing the user's profile happen after the ack (``after_ack``).
+that, the confirmation DM and refreshing the user's profile happen after the ack (``ctx.follow_ups``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.context import BotContext, SlackUser
-from bot.errors import NOT_SAVED, after_ack
+from bot.errors import NOT_SAVED
 from bot.listeners import own_actor
 from bot.listeners.views.entry_modal import after_save, open_entry_modal, prefill_from_quick, zone_named
 from bot.views.confirmation import summary_line
@@ -37,6 +37,7 @@ from core.service import EntryValidationError, StorageUnavailable
 log = logging.getLogger(__name__)
 
 COMMAND = "/hours"
+FOLLOW_UP = "hours.follow_up"
 KNOWN_PROFILE_TTL_S = 30 * 86400
 PROFILE_REFRESH_S = 86400  # look the profile up again (lazily) once a day: time zones change rarely
 PROFILE_MEMORY_S = 300.0  # how long an ack trusts a profile held in process memory
@@ -141,27 +142,35 @@ def register(app: App, ctx: BotContext) -> None:
     profiles = RecentProfiles()  # one per app, like the listeners using it
 
     def answer(body: dict[str, Any]) -> dict[str, str] | None:
-        """The ack of one ``/hours``: what Slack shows the user (None: nothing), follow-up queued."""
+        """The ack of one ``/hours``: what Slack shows the user (None: nothing); its follow-up queued.
+
+        Every ``/hours`` refreshes the user's profile once a day, even a `help` or a refusal, so
+        the next quick entry knows their time zone.
+        """
+        payload, plan = _decide(body)
+        if plan.get("open") or plan.get("created") or not plan.get("profile_fresh"):
+            ctx.follow_ups.run(FOLLOW_UP, body=body, plan=plan)
+        return payload
+
+    def _decide(body: dict[str, Any]) -> tuple[dict[str, str] | None, dict[str, Any]]:
         text = command_text(body)
         team, user_id = str(body["team_id"]), str(body["user_id"])
         if not text:
-            after_ack(ctx.follow_ups, follow_up, body=body, client=ctx.client, plan={"open": True})
-            return None
-        if is_help(text):
-            return _ephemeral(QUICK_ENTRY_HELP)
+            return None, {"open": True}
         profile = profiles.get(ctx, team, user_id)
+        seen = {"profile_fresh": profile.fresh}
+        if is_help(text):
+            return _ephemeral(QUICK_ENTRY_HELP), seen
         zone = zone_named(profile.tz, ctx.settings.zone)
         today = today_in(zone)
         try:
             quick = parse_quick_entry(text, today=today)
         except QuickEntryError as error:
-            return _ephemeral(error.message)
+            return _ephemeral(error.message), seen
         # `sun valley`: Sunday and job "valley", or today and the Sun Valley job; the job list decides.
         quick, job = resolve_quick_entry(ctx.services.jobs.active_jobs(), quick) if quick.job_query else (quick, None)
         if job is None:  # ambiguous, unknown or missing: the modal asks, prefilled
-            plan = {"open": True, "today": today.isoformat()}
-            after_ack(ctx.follow_ups, follow_up, body=body, client=ctx.client, plan=plan)
-            return None
+            return None, {"open": True, "today": today.isoformat()}
         draft = EntryDraft(
             slack_team_id=team,
             slack_user_id=user_id,
@@ -181,19 +190,13 @@ def register(app: App, ctx: BotContext) -> None:
                 draft, actor=own_actor(ctx, team, user_id), intent_key=f"hours:{body['trigger_id']}", zone=zone
             )
         except EntryValidationError as error:
-            return _ephemeral(refusal_text(error.errors))
+            return _ephemeral(refusal_text(error.errors)), seen
         except StorageUnavailable:
-            return _ephemeral(NOT_SAVED)
+            return _ephemeral(NOT_SAVED), seen
         if result.created:
             ctx.confirmations.expect(result.entry.id)
-        plan = {
-            "entry_id": result.entry.id,
-            "created": result.created,
-            "profile_fresh": profile.fresh,
-            "recorded": result.entry,
-        }
-        after_ack(ctx.follow_ups, follow_up, body=body, client=ctx.client, plan=plan)
-        return _ephemeral(f"{summary_line(result.entry)} — Edit or Delete it from my DM.")
+        plan = {**seen, "entry_id": result.entry.id, "created": result.created, "recorded": result.entry}
+        return _ephemeral(f"{summary_line(result.entry)} — Edit or Delete it from my DM."), plan
 
     def follow_up(body: dict[str, Any], client: WebClient, plan: dict[str, Any]) -> None:
         """After the ack: open the modal, or confirm the entry by DM; refresh the user's profile."""
@@ -226,6 +229,7 @@ def register(app: App, ctx: BotContext) -> None:
             ack(**payload)
 
     app.command(COMMAND)(acknowledge)
+    ctx.follow_ups.register(FOLLOW_UP, follow_up)
     ctx.fast_commands[COMMAND] = answer  # the HTTP edge may answer it without Bolt's dispatch (bot.fast_lane)
 
 

@@ -4,7 +4,7 @@ Submission ack path: read the view, one core write (Redis), answer — close, or
 ``response_action: errors`` on the right inputs with the modal left as typed. The user's
 time zone and email come from ``private_metadata`` (put there when the modal was opened),
 so the submission never waits for ``users.info``. The confirmation DM and the Home
-refresh run after the ack (``after_ack``), once the modal has closed.
+refresh run after the ack (``ctx.follow_ups``), once the modal has closed.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.context import BotContext, SlackUser
-from bot.errors import after_ack
 from bot.listeners import own_actor, team_of
 from bot.listeners.events.app_home import refresh_home_if_seen
 from bot.views.entry_modal import (
@@ -41,6 +40,7 @@ from core.service import (
     StorageUnavailable,
 )
 
+FOLLOW_UP = "entry_modal.saved"
 JOB_GONE = "That job is no longer active. Pick another one."
 ENTRY_GONE = "This entry was deleted in the meantime. Close this and log the hours again."
 NOT_YOURS = "This is someone else's entry; only they or a manager can change it."
@@ -198,7 +198,7 @@ def register(app: App, ctx: BotContext) -> None:
             ctx.confirmations.expect(result.entry.id)
             recorded = result.entry
         saved = {"entry_id": result.entry.id, "mode": meta.mode, "channel": meta.channel, "recorded": recorded}
-        after_ack(ctx.follow_ups, confirm, body=body, client=ctx.client, saved=saved)
+        ctx.follow_ups.run(FOLLOW_UP, body=body, saved=saved)
 
     def confirm(body: dict[str, Any], client: WebClient, saved: dict[str, Any]) -> None:
         after_save(
@@ -213,3 +213,4 @@ def register(app: App, ctx: BotContext) -> None:
         )
 
     app.view(CALLBACK_ID)(submit)
+    ctx.follow_ups.register(FOLLOW_UP, confirm)

@@ -1,0 +1,85 @@
+"""``crewclock serve``: HTTP workers that only acknowledge, and one background process for the rest.
+
+Why: CPython runs one thread of Python at a time per process. In a process that also
+syncs entries and posts their DMs, every ack waits its turn behind dozens of threads
+waking for Redis, Postgres and Slack answers (bench/bench_ack.py measured it). So the
+HTTP workers keep only the ack path (Redis) and the follow-ups that must start from
+the request itself (opening a modal within the trigger's 3 seconds); everything that
+waits on Postgres, Zoho or a DM goes to the background process:
+
+* fresh entries to sync (``SyncEngine.forward_to``),
+* "a DM will be posted for this entry" notes (``ConfirmationMessages.expect``), so the
+  background's sync pool tells its DM post when the entry is saved,
+* the follow-ups of a quick entry and a modal submission (``ctx.follow_ups``).
+
+They travel over one ``multiprocessing.Queue``: ``put`` hands the message to a feeder
+thread and returns at once, so the ack never waits on the pipe. The background process
+builds the same app (the same follow-up functions under the same names) and runs the
+scheduler (sweeps, weekly DMs, reminders). Nothing here is the record of anything: every
+entry is in Redis's pending index before its ack, so a message lost with a crashed
+process only means the entry waits for the next sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from multiprocessing.queues import Queue
+from typing import Any
+
+from bot.context import BotContext
+from core.bootstrap import Services
+
+log = logging.getLogger(__name__)
+
+Message = tuple[Any, ...]
+STOP: Message = ("stop",)
+
+
+def send_from_here(queue: Queue[Message], ctx: BotContext, services: Services) -> None:
+    """In an HTTP worker: hand fresh entries, DM notes and follow-ups to the background process."""
+    services.sync.forward_to(lambda entry_id: queue.put(("sync", entry_id)))
+    ctx.confirmations.forward = queue.put
+    ctx.follow_ups.forward = queue.put
+
+
+class Receiver:
+    """In the background process: a thread doing what the HTTP workers hand over, in their order."""
+
+    def __init__(self, queue: Queue[Message], ctx: BotContext, services: Services) -> None:
+        self.queue = queue
+        self.ctx = ctx
+        self.services = services
+        self._thread = threading.Thread(target=self._loop, name="crewclock-receiver", daemon=True)
+
+    def start(self) -> Receiver:
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while True:
+            message = self.queue.get()
+            if message == STOP:
+                return
+            try:
+                self.handle(message)
+            except Exception:  # one bad message must not stop the others; the entry itself is in Redis
+                log.exception("background process could not handle %r", message[:2])
+
+    def handle(self, message: Message) -> None:
+        kind = message[0]
+        if kind == "sync":
+            self.services.sync.submit(message[1])
+        elif kind == "expect":
+            self.ctx.confirmations.expect(message[1])
+        elif kind == "follow_up":
+            self.ctx.follow_ups.run_here(message[1], **message[2])
+        else:
+            log.error("background process got an unknown message %r", kind)
+
+    def stop(self, timeout_s: float) -> None:
+        """Handle what is queued (the HTTP workers have stopped), then end."""
+        self.queue.put(STOP)
+        self._thread.join(timeout=timeout_s)
+        if self._thread.is_alive():
+            log.warning("background hand-offs still queued after %.0f s; their entries wait for a sweep", timeout_s)
