@@ -247,11 +247,20 @@ def _serve_socket_mode(settings: Settings) -> int:
 
 
 def run_http_worker(
-    settings: Settings, sock: socket.socket, queue: Queue[Message], metrics_dir: str | None = None
+    settings: Settings,
+    sock: socket.socket,
+    queue: Queue[Message],
+    metrics_dir: str | None = None,
+    prepare: Callable[[Services], None] | None = None,
 ) -> int:
-    """One HTTP worker: acknowledges Slack's requests; hands the rest to the background process."""
+    """One HTTP worker: acknowledges Slack's requests; hands the rest to the background process.
+
+    ``prepare``: a last change to the services before they start (the benchmark's hanging Zoho).
+    """
     signals = ShutdownSignal().install()
     services = build_services(settings, metrics=Metrics(multiprocess_dir=metrics_dir))
+    if prepare is not None:
+        prepare(services)
     services.start(scheduler=False)
     try:
         app = build_app(settings, services)
