@@ -349,6 +349,10 @@ def _serve_processes(settings: Settings, workers: int) -> int:
                 child.terminate()  # SIGTERM: each finishes its work and drains its core
         for child in group:
             child.join(timeout=settings.shutdown_deadline_s + 10)
+            if child.is_alive():  # past its deadline: entries wait in Redis; unsent DMs are lost
+                log.error("%s did not stop in time; killing it", child.name)
+                child.kill()
+                child.join(timeout=5)
     sock.close()
     shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0 if reason and all(child.exitcode == 0 for child in everyone) else 1
