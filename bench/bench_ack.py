@@ -27,6 +27,7 @@ Uses Redis db 13 and the Postgres database crewclock_bench_ack (both wiped).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -201,7 +202,11 @@ def cpu_seconds(pid: int) -> float:
 
 def _spawn(*args: str) -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.bench_ack", *args], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+        [sys.executable, "-m", "bench.bench_ack", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+        start_new_session=True,  # its own process group: _stop can end the bot's children too
     )
     assert process.stdout is not None
     line = process.stdout.readline().strip()
@@ -214,9 +219,11 @@ def _spawn(*args: str) -> tuple[subprocess.Popen[str], int]:
 def _stop(process: subprocess.Popen[str]) -> None:
     process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=20)
+        process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
+    with contextlib.suppress(ProcessLookupError):  # a hung run's leftovers must not load the next rows
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 # -- the load -----------------------------------------------------------------------------------

@@ -82,6 +82,7 @@ class SyncReport:
             self.per_sink_ok[k] = self.per_sink_ok.get(k, 0) + v
 
 
+PROBE_BATCH = 10  # entries a sweep tries while the first sink is known to be down
 FIRST_SINK_BREAKER_S = 5.0  # how long fresh entries skip their immediate push after a failed batch
 
 # ``next_attempt_at`` of a dead sink state: a permanent error (never revived on its own),
@@ -218,8 +219,9 @@ class SyncEngine:
         try:
             now = self.clock()
             self.process(self.hot.claim_ids(entry_ids, token=self.token, lease_s=self.lease_s, now=now))
-            # Piggyback: whatever else is due rides along, at the cost of what is due.
-            if not self._closing:
+            # Piggyback: whatever else is due rides along, at the cost of what is due (not while
+            # the first sink is down: the batch just failed, and the sweeper probes).
+            if not self._closing and not self.first_sink_down:
                 self.sweep(limit=self.batch_size)
         except Exception:
             log.exception("sync of %d entries failed; they stay pending for the sweeper", len(entry_ids))
@@ -231,12 +233,20 @@ class SyncEngine:
         return self.process(claimed)
 
     def sweep_all(self, max_batches: int = 100) -> SyncReport:
-        """Sweep until nothing is due (or ``max_batches``); what the scheduler runs."""
+        """Sweep until nothing is due (or ``max_batches``); what the scheduler runs.
+
+        While the first sink is known to be down, a sweep starts with a probe of
+        ``PROBE_BATCH`` entries: pushing the whole backlog only to fail it again would fill
+        Redis with long scripts and the sync with events while users are acknowledging
+        (bench_ack, Postgres unreachable). A probe that gets through closes the breaker and
+        the sweep goes on with full batches; a batch that fails stops it until the next one.
+        """
         total = SyncReport()
         for _ in range(max_batches):
-            report = self.sweep()
+            limit = PROBE_BATCH if self.first_sink_down else self.batch_size
+            report = self.sweep(limit)
             total.add(report)
-            if report.claimed < self.batch_size:
+            if report.claimed < limit or self.first_sink_down:
                 break
         return total
 

@@ -15,7 +15,7 @@ from core.bootstrap import Services
 from core.domain.entry import SyncStatus
 from core.hot.store import DEAD_KEY, PENDING_KEY, HotStore, key_id
 from core.sql.store import SqlStore
-from core.sync.engine import RetryPolicy, SyncEngine
+from core.sync.engine import PROBE_BATCH, RetryPolicy, SyncEngine
 from core.sync.postgres_sink import PostgresSink
 from tests.support.builders import CountingSink, ScriptedSink, actor, days_ago, draft
 
@@ -383,3 +383,31 @@ def test_a_pending_entry_that_redis_lost_is_recorded_not_silently_dropped(
     assert [i for i, _ in hot.lost_ids()] == [entry.id]
     assert real_redis.zscore(PENDING_KEY, key_id(entry.id)) is None
     assert any(entry.id in r.getMessage() and "evicted" in r.getMessage() for r in caplog.records)
+
+
+def test_while_postgres_is_down_a_sweep_probes_a_few_entries_not_the_whole_backlog(
+    real_redis: redis.Redis, sql: SqlStore
+) -> None:
+    hot = HotStore(real_redis)
+    sink = ScriptedSink("postgres", "raise", "connection refused")
+    # Immediate retries, so every entry is due again at each sweep; linger 0: fresh entries try at once.
+    engine = SyncEngine(hot, [sink], policy=RetryPolicy(50, 0.0001, 0.0001), linger_s=0, batch_size=20)
+    service = _service(hot, sql, engine)
+    first = service.record_entry(draft("U0"), actor=actor("U0")).entry
+    wait_until(lambda: engine.first_sink_down)  # its push failed: the breaker is open
+    ids = [first.id] + [service.record_entry(draft(f"U{i}"), actor=actor(f"U{i}")).entry.id for i in range(1, 60)]
+    sink.calls.clear()
+
+    engine.sweep_all()
+
+    assert [len(batch) for batch in sink.calls] == [PROBE_BATCH]  # one probe, not 60 failures
+    assert len(hot.pending_ids()) == 60
+
+    sink.outcome = "ok"  # Postgres is back; the breaker is still open until a push gets through
+    engine.sweep_all()
+
+    assert sink.calls[1:][0] and len(sink.calls[1]) == PROBE_BATCH  # the probe first...
+    assert sum(len(batch) for batch in sink.calls[1:]) == 60  # ...then everything, in the same sweep
+    assert all(hot.get(i).is_saved for i in ids)  # type: ignore[union-attr]
+    assert not engine.first_sink_down
+    engine.shutdown(1)
