@@ -115,6 +115,7 @@ def run_bot(args: argparse.Namespace) -> int:
     if args.single:
         children = [forked.Process(target=_single_process_bot, args=(args, sock)) for _ in range(args.workers)]
     else:
+        from bot.offload import STOP
         from bot.server import _exit_with, run_background, run_http_worker
         from core.ops.metrics import enable_multiprocess
 
@@ -133,7 +134,10 @@ def run_bot(args: argparse.Namespace) -> int:
     print(sock.getsockname()[1], flush=True)
     signals.wait()
     for child in reversed(children):  # HTTP workers first, then the background process
-        child.terminate()
+        if child is children[0] and not args.single:
+            queue.put(STOP)  # as serve does: the background process ends after the workers' hand-offs
+        else:
+            child.terminate()
         child.join(timeout=20)
         if child.is_alive():  # a backlog of DMs from a saturating run: nothing left to measure
             child.kill()

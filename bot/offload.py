@@ -44,7 +44,11 @@ def send_from_here(queue: Queue[Message], ctx: BotContext, services: Services) -
 
 
 class Receiver:
-    """In the background process: a thread doing what the HTTP workers hand over, in their order."""
+    """In the background process: a thread doing what the HTTP workers hand over, in their order.
+
+    It ends on ``STOP``, which ``serve`` sends once every HTTP worker has stopped (so their last
+    hand-offs are in the queue before it).
+    """
 
     def __init__(self, queue: Queue[Message], ctx: BotContext, services: Services) -> None:
         self.queue = queue
@@ -77,9 +81,16 @@ class Receiver:
         else:
             log.error("background process got an unknown message %r", kind)
 
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, timeout_s: float) -> None:
+        self._thread.join(timeout=timeout_s)
+
     def stop(self, timeout_s: float) -> None:
-        """Handle what is queued (the HTTP workers have stopped), then end."""
-        self.queue.put(STOP)
+        """Handle what is queued, then end (unless the parent's STOP already ended it)."""
+        if self._thread.is_alive():
+            self.queue.put(STOP)
         self._thread.join(timeout=timeout_s)
         if self._thread.is_alive():
             log.warning("background hand-offs still queued after %.0f s; their entries wait for a sweep", timeout_s)

@@ -34,6 +34,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from types import FrameType
 from typing import Any
@@ -48,7 +49,7 @@ from bot.app import build_app
 from bot.errors import new_reference
 from bot.fast_lane import FastLane
 from bot.observability import slack_metrics, start_request
-from bot.offload import Message, Receiver, send_from_here
+from bot.offload import STOP, Message, Receiver, send_from_here
 from core.bootstrap import Services, build_services
 from core.ops.metrics import CONTENT_TYPE, Metrics, enable_multiprocess
 from core.ops.readiness import ReadinessProbe
@@ -308,13 +309,28 @@ def run_background(
         app = build_app(settings, services)
         receiver = Receiver(queue, app.ctx, services).start()
         log.info("crewclock background process is running (sync, DMs, scheduled jobs)")
-        reason = signals.wait()
-        log.info("%s: handling what the HTTP workers handed over, then draining", reason)
+        reason = signals.wait(keep_going=receiver.running)  # serve's STOP, or a signal
+        if reason:
+            # A signal to the whole group (systemd's default, Ctrl-C) reaches the HTTP workers at
+            # the same time: keep taking their hand-offs until serve says they have all stopped.
+            log.info("%s: waiting for the HTTP workers' last hand-offs", reason)
+            receiver.join(timeout_s=settings.shutdown_deadline_s + 5)
+        log.info("handling what the HTTP workers handed over, then draining")
         receiver.stop(timeout_s=settings.shutdown_deadline_s)
     finally:
         services.stop()
     log.info("crewclock background process stopped")
     return 0
+
+
+def _join_or_kill(children: list[BaseProcess], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    for child in children:
+        child.join(timeout=max(deadline - time.monotonic(), 0.1))
+        if child.is_alive():  # past its deadline: entries wait in Redis; unsent DMs are lost
+            log.error("%s did not stop in time; killing it", child.name)
+            child.kill()
+            child.join(timeout=5)
 
 
 def _exit_with(target: Callable[..., int], *args: Any) -> None:
@@ -347,16 +363,12 @@ def _serve_processes(settings: Settings, workers: int) -> int:
     if not reason:
         log.error("a crewclock process exited on its own; stopping the others")
     # HTTP workers first: their last hand-offs must reach a background process still reading.
-    for group in (http, [background]):
-        for child in group:
-            if child.is_alive():
-                child.terminate()  # SIGTERM: each finishes its work and drains its core
-        for child in group:
-            child.join(timeout=settings.shutdown_deadline_s + 10)
-            if child.is_alive():  # past its deadline: entries wait in Redis; unsent DMs are lost
-                log.error("%s did not stop in time; killing it", child.name)
-                child.kill()
-                child.join(timeout=5)
+    for child in http:
+        if child.is_alive():
+            child.terminate()  # SIGTERM: each finishes its requests and flushes its hand-offs
+    _join_or_kill(http, settings.shutdown_deadline_s + 10)
+    queue.put(STOP)  # after every worker's last hand-off: the background process drains and ends
+    _join_or_kill([background], 2 * settings.shutdown_deadline_s + 15)
     sock.close()
     shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0 if reason and all(child.exitcode == 0 for child in everyone) else 1

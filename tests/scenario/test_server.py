@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
+import threading
 import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
@@ -152,3 +154,56 @@ def test_serve_splits_acks_from_background_work_and_loses_nothing_on_sigterm(
     with sql.engine.connect() as conn:
         saved = conn.execute(sa.text("SELECT slack_user_id FROM time_entries")).scalars().all()
     assert sorted(saved) == users
+
+
+def test_a_sigterm_to_the_whole_group_still_syncs_and_confirms_every_acknowledged_entry(
+    fake_slack: FakeSlack, base_settings: Settings, sql: SqlStore
+) -> None:
+    """systemd's default stop (and Ctrl-C) signals every process at once, while requests are still
+    arriving; the background process keeps taking the HTTP workers' hand-offs until they have all
+    stopped, so every entry that was acknowledged is in Postgres and was confirmed by DM."""
+    sql.upsert_jobs([Job("1042", "Smith Residence")])
+    port = free_port()
+    env = serve_env(fake_slack, base_settings, port)
+    launch = (
+        "import sys; from bot.server import serve; from core.settings import Settings; "
+        "sys.exit(serve(Settings.from_env(), workers=2))"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", launch],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    day = (date.today() - timedelta(days=1)).isoformat()
+    acknowledged: list[str] = []
+
+    def keep_logging() -> None:
+        for i in range(10_000):
+            user = f"U0GROUP{i:04d}"
+            try:
+                if _post(url, f"{day} 7-3:30 job 1042", user).startswith("Logged"):
+                    acknowledged.append(user)
+            except OSError:
+                return  # the server has stopped accepting
+
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _healthy(url), timeout=15, what="crewclock serve up")
+        poster = threading.Thread(target=keep_logging)
+        poster.start()
+        wait_until(lambda: len(acknowledged) >= 20, timeout=15, what="20 acknowledged entries")
+        os.killpg(process.pid, signal.SIGTERM)  # every process of the group at once, mid-stream
+        code = process.wait(timeout=40)
+        poster.join(timeout=10)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    output = process.stdout.read().decode() if process.stdout else ""
+    assert code == 0, output
+    with sql.engine.connect() as conn:
+        saved = set(conn.execute(sa.text("SELECT slack_user_id FROM time_entries")).scalars().all())
+    assert set(acknowledged) <= saved
+    confirmed = {call["params"]["channel"] for call in fake_slack.calls("chat.postMessage")}
+    assert {fake_slack.dm_channel(u) for u in acknowledged} <= confirmed
