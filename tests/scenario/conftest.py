@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -166,6 +168,26 @@ def serve_env(fake_slack: FakeSlack, settings: Settings, port: int) -> dict[str,
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # serve sets up its own
     return env
+
+
+def start_serve(
+    fake_slack: FakeSlack, settings: Settings, port: int, *, workers: int, own_group: bool = False
+) -> subprocess.Popen[bytes]:
+    """``serve()`` itself in a new process, as `crewclock serve` calls it (the CLI is tested with the CLI).
+
+    ``own_group``: in a process group of its own, so a test can signal every process at once.
+    """
+    launch = (
+        "import sys; from bot.server import serve; from core.settings import Settings; "
+        f"sys.exit(serve(Settings.from_env(), workers={workers}))"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", launch],
+        env=serve_env(fake_slack, settings, port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=own_group,
+    )
 
 
 def texts_in(node: Any) -> str:

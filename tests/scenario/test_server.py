@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import urllib.request
 from datetime import date, timedelta
@@ -21,7 +19,7 @@ from core.settings import Settings
 from core.sql.store import SqlStore
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
-from tests.scenario.conftest import RunningBot, serve_env, wait_until
+from tests.scenario.conftest import RunningBot, start_serve, wait_until
 from tests.support.servers import free_port
 
 
@@ -51,18 +49,7 @@ def test_serve_answers_then_stops_gracefully_on_sigterm(
     fake_slack: FakeSlack, base_settings: Settings, sql: object, workers: int
 ) -> None:
     port = free_port()
-    env = serve_env(fake_slack, base_settings, port)
-    # serve() itself, as `crewclock serve` calls it (the CLI around it is tested with the CLI).
-    launch = (
-        "import sys; from bot.server import serve; from core.settings import Settings; "
-        f"sys.exit(serve(Settings.from_env(), workers={workers}))"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", launch],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    process = start_serve(fake_slack, base_settings, port, workers=workers)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda: _healthy(url), timeout=15, what="crewclock serve up")
@@ -113,14 +100,7 @@ def test_serve_splits_acks_from_background_work_and_loses_nothing_on_sigterm(
     """
     sql.upsert_jobs([Job("1042", "Smith Residence")])
     port = free_port()
-    env = serve_env(fake_slack, base_settings, port)
-    launch = (
-        "import sys; from bot.server import serve; from core.settings import Settings; "
-        "sys.exit(serve(Settings.from_env(), workers=2))"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", launch], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    process = start_serve(fake_slack, base_settings, port, workers=2)
     day = (date.today() - timedelta(days=1)).isoformat()
     users = [f"U0SPLIT{i:02d}" for i in range(12)]
     try:
@@ -164,18 +144,7 @@ def test_a_sigterm_to_the_whole_group_still_syncs_and_confirms_every_acknowledge
     stopped, so every entry that was acknowledged is in Postgres and was confirmed by DM."""
     sql.upsert_jobs([Job("1042", "Smith Residence")])
     port = free_port()
-    env = serve_env(fake_slack, base_settings, port)
-    launch = (
-        "import sys; from bot.server import serve; from core.settings import Settings; "
-        "sys.exit(serve(Settings.from_env(), workers=2))"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", launch],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process = start_serve(fake_slack, base_settings, port, workers=2, own_group=True)
     day = (date.today() - timedelta(days=1)).isoformat()
     acknowledged: list[str] = []
 
