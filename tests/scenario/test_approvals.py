@@ -57,9 +57,7 @@ def run_weekly(bot: RunningBot) -> Any:
 
 
 def click_in_message(bot: RunningBot, message: dict[str, Any], action_id: str, user_id: str) -> None:
-    [button] = [
-        b["accessory"] for b in message["blocks"] if b.get("accessory", {}).get("action_id") == action_id
-    ]
+    [button] = [b["accessory"] for b in message["blocks"] if b.get("accessory", {}).get("action_id") == action_id]
     body = block_actions_body(
         action_id, value=button["value"], user_id=user_id, channel_id=message["channel"], message_ts=message["ts"],
         message=message,
