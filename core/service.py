@@ -20,8 +20,8 @@ from core.domain.entry import Actor, EntryDraft, SinkState, SyncStatus, TimeEntr
 from core.domain.rules import (
     EntryValidationError,
     day_number,
+    first_version,
     overlap_message,
-    total_hours,
     validate_draft,
 )
 from core.hot.store import (
@@ -277,25 +277,10 @@ class TimeEntryService:
             return self._write(mode, entry, actor, intent_key, now)
 
     def _entry_from(self, draft: EntryDraft, entry_id: str, now: float, actor: Actor) -> TimeEntry:
-        stamp = datetime.fromtimestamp(now, UTC)
-        return TimeEntry(
-            id=entry_id,
-            slack_team_id=draft.slack_team_id,
-            slack_user_id=draft.slack_user_id,
-            user_email=draft.user_email,
-            job_id=draft.job_id,
-            job_name=draft.job_name,
-            work_date=draft.work_date,
-            start_time=draft.start_time,
-            end_time=draft.end_time,
-            lunch_start=draft.lunch_start,
-            lunch_end=draft.lunch_end,
-            total_hours=total_hours(draft.start_time, draft.end_time, draft.lunch_start, draft.lunch_end),
-            notes=draft.notes,
-            change_order=draft.change_order.strip(),
-            created_at=stamp,
-            updated_at=stamp,
-            version=1,
+        return first_version(
+            draft,
+            entry_id,
+            datetime.fromtimestamp(now, UTC),
             postgres=SinkState(SyncStatus.PENDING, next_attempt_at=now),
             zoho=SinkState(SyncStatus.PENDING if self.zoho_enabled else SyncStatus.OFF, next_attempt_at=now),
             updated_by="" if actor.user_id == draft.slack_user_id else actor.user_id,

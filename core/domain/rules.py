@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from core.domain.entry import CHANGE_ORDER_MAX_CHARS, NOTES_MAX_CHARS, EntryDraft
+from core.domain.entry import CHANGE_ORDER_MAX_CHARS, NOTES_MAX_CHARS, EntryDraft, TimeEntry
 
 MINUTES_PER_DAY = 24 * 60
 EPOCH = date(1970, 1, 1)
@@ -63,6 +64,30 @@ def shift_of(start: time, end: time, lunch_start: time | None, lunch_end: time |
     ls = _unwrap(lunch_start, s) if lunch_start is not None else None
     le = _unwrap(lunch_end, s) if lunch_end is not None else None
     return Shift(s, e, ls, le)
+
+
+def first_version(draft: EntryDraft, entry_id: str, at: datetime, **state: Any) -> TimeEntry:
+    """Version 1 of the entry ``draft`` describes, written at ``at``; ``state``: sync states, updated_by."""
+    return TimeEntry(
+        id=entry_id,
+        slack_team_id=draft.slack_team_id,
+        slack_user_id=draft.slack_user_id,
+        user_email=draft.user_email,
+        job_id=draft.job_id,
+        job_name=draft.job_name,
+        work_date=draft.work_date,
+        start_time=draft.start_time,
+        end_time=draft.end_time,
+        lunch_start=draft.lunch_start,
+        lunch_end=draft.lunch_end,
+        total_hours=total_hours(draft.start_time, draft.end_time, draft.lunch_start, draft.lunch_end),
+        notes=draft.notes,
+        change_order=draft.change_order.strip(),
+        created_at=at,
+        updated_at=at,
+        version=1,
+        **state,
+    )
 
 
 def total_hours(start: time, end: time, lunch_start: time | None = None, lunch_end: time | None = None) -> Decimal:

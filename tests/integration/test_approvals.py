@@ -81,9 +81,7 @@ def test_only_managers_approve_and_reopen(make_services: Callable[..., Services]
         services.approvals.approve_week(replace(BOSS, team_id="T0ELSE"), TEAM, CREW, date.today())
 
 
-def test_an_approval_survives_a_redis_flush(
-    make_services: Callable[..., Services], real_redis: redis.Redis
-) -> None:
+def test_an_approval_survives_a_redis_flush(make_services: Callable[..., Services], real_redis: redis.Redis) -> None:
     services = make_services()
     entry = services.entries.record_entry(draft(CREW), actor=actor(CREW)).entry
     wait_synced(services)

@@ -119,4 +119,3 @@ def test_a_row_knows_who_changed_it(store: SqlStore) -> None:
     store.upsert_entries([replace(V2, version=4, updated_by="")])
     again = store.get(V1.id)
     assert again is not None and again.updated_by == "" and again.changed_by == "U0CREW001"
-

@@ -12,7 +12,7 @@ import redis
 
 from core.bootstrap import Services
 from core.domain.entry import SinkState, SyncStatus, TimeEntry
-from core.domain.rules import day_number, total_hours
+from core.domain.rules import day_number, first_version
 from core.hot.store import WATERMARK_KEY
 from tests.support.builders import TEAM, actor, days_ago, draft
 
@@ -21,23 +21,10 @@ def saved_row(user: str, days: int, idx: int) -> TimeEntry:
     """An entry that only Postgres holds (older than the hot window)."""
     d = draft(user, day=days_ago(days))
     stamp = datetime.now(UTC) - timedelta(days=days)
-    return TimeEntry(
-        id=f"00000000-0000-4000-8000-{idx:012d}",
-        slack_team_id=TEAM,
-        slack_user_id=user,
-        user_email=d.user_email,
-        job_id=d.job_id,
-        job_name=d.job_name,
-        work_date=d.work_date,
-        start_time=d.start_time,
-        end_time=d.end_time,
-        lunch_start=d.lunch_start,
-        lunch_end=d.lunch_end,
-        total_hours=total_hours(d.start_time, d.end_time, d.lunch_start, d.lunch_end),
+    return replace(
+        first_version(d, f"00000000-0000-4000-8000-{idx:012d}", stamp),
         notes=f"old {days}",
         change_order="",
-        created_at=stamp,
-        updated_at=stamp,
         postgres=SinkState(SyncStatus.SYNCED, synced_version=1),
     )
 

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.domain.entry import TimeEntry
-from core.domain.rules import total_hours
+from core.domain.rules import first_version
 from core.sql.store import SqlStore
 from tests.support.builders import days_ago, draft
 
@@ -34,22 +34,9 @@ def entry(
 ) -> TimeEntry:
     """Version ``version`` of entry ``n``, from the shared draft builder; ``end`` differs per version in tests."""
     d = draft(f"U{n % 7}", day=days_ago(n % 5), end=end)
-    first = TimeEntry(
-        id=entry_id(n),
-        slack_team_id=d.slack_team_id,
-        slack_user_id=d.slack_user_id,
+    first = replace(
+        first_version(d, entry_id(n), T0),
         user_email=d.user_email if email is None else email,
-        job_id=d.job_id,
-        job_name=d.job_name,
-        work_date=d.work_date,
-        start_time=d.start_time,
-        end_time=d.end_time,
-        lunch_start=d.lunch_start,
-        lunch_end=d.lunch_end,
-        total_hours=total_hours(d.start_time, d.end_time, d.lunch_start, d.lunch_end),
-        notes=d.notes,
-        change_order=d.change_order,
-        created_at=T0,
         updated_at=T0 + timedelta(minutes=version),
         version=version,
     )

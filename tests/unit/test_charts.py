@@ -67,6 +67,7 @@ def test_a_week_is_seven_bars_stacked_by_job_in_a_valid_png() -> None:
         for segment in bar.segments:
             left, top, right, bottom = segment.box
             assert rgb.getpixel(((left + right) // 2, (top + bottom) // 2)) == segment.colour
+
     def height(box: tuple[int, int, int, int]) -> int:
         return box[3] - box[1] + 1
 
