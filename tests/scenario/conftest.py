@@ -13,8 +13,10 @@ the stores.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -188,6 +190,29 @@ def start_serve(
         stderr=subprocess.STDOUT,
         start_new_session=own_group,
     )
+
+
+def stop_serve(process: subprocess.Popen[bytes], *, timeout: float, whole_group: bool = False) -> tuple[int, str]:
+    """SIGTERM a serve process (``whole_group``: every process of its group at once, as systemd does);
+    its exit code and everything it printed."""
+    if whole_group:
+        os.killpg(process.pid, signal.SIGTERM)
+    else:
+        process.send_signal(signal.SIGTERM)
+    code = process.wait(timeout=timeout)
+    return code, process.stdout.read().decode() if process.stdout else ""
+
+
+def kill_serve(process: subprocess.Popen[bytes]) -> None:
+    """After a test, a serve process still running (the test failed on the way) is ended, children too."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        if os.getpgid(process.pid) == process.pid:  # started with own_group: its children are in it
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+    process.wait(timeout=10)
 
 
 def texts_in(node: Any) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -12,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from core.settings import Settings
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
-from tests.scenario.conftest import serve_env, wait_until
+from tests.scenario.conftest import kill_serve, serve_env, stop_serve, wait_until
 from tests.support.servers import free_port
 
 REQUESTS = 8
@@ -60,11 +59,8 @@ def test_every_scrape_adds_up_both_workers(fake_slack: FakeSlack, base_settings:
         assert scrapes == [REQUESTS] * 6
         assert _get(url + "/readyz")[0] == 200
 
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=30)
+        code, output = stop_serve(process, timeout=30)
     finally:
-        if process.poll() is None:
-            process.kill()
-    output = process.stdout.read().decode() if process.stdout else ""
+        kill_serve(process)
     assert code == 0, output
     assert "Traceback" not in output

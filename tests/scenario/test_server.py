@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import threading
 import urllib.request
 from datetime import date, timedelta
@@ -19,7 +17,7 @@ from core.settings import Settings
 from core.sql.store import SqlStore
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
-from tests.scenario.conftest import RunningBot, start_serve, wait_until
+from tests.scenario.conftest import RunningBot, kill_serve, start_serve, stop_serve, wait_until
 from tests.support.servers import free_port
 
 
@@ -62,12 +60,9 @@ def test_serve_answers_then_stops_gracefully_on_sigterm(
                 assert response.status == 200
                 assert b"Log hours in one line" in response.read()
 
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=20)
+        code, output = stop_serve(process, timeout=20)
     finally:
-        if process.poll() is None:
-            process.kill()
-    output = process.stdout.read().decode() if process.stdout else ""
+        kill_serve(process)
     assert code == 0, output
     assert "Traceback" not in output
 
@@ -123,12 +118,9 @@ def test_serve_splits_acks_from_background_work_and_loses_nothing_on_sigterm(
         # Six more, then stop at once: acknowledged means kept.
         for user in users[6:]:
             _post(url, f"{day} 6-2:30 job 1042", user)
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=30)
+        code, output = stop_serve(process, timeout=30)
     finally:
-        if process.poll() is None:
-            process.kill()
-    output = process.stdout.read().decode() if process.stdout else ""
+        kill_serve(process)
     assert code == 0, output
     assert "Traceback" not in output
     with sql.engine.connect() as conn:
@@ -163,13 +155,10 @@ def test_a_sigterm_to_the_whole_group_still_syncs_and_confirms_every_acknowledge
         poster = threading.Thread(target=keep_logging)
         poster.start()
         wait_until(lambda: len(acknowledged) >= 20, timeout=15, what="20 acknowledged entries")
-        os.killpg(process.pid, signal.SIGTERM)  # every process of the group at once, mid-stream
-        code = process.wait(timeout=40)
+        code, output = stop_serve(process, timeout=40, whole_group=True)  # mid-stream
         poster.join(timeout=10)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-    output = process.stdout.read().decode() if process.stdout else ""
+        kill_serve(process)
     assert code == 0, output
     with sql.engine.connect() as conn:
         saved = set(conn.execute(sa.text("SELECT slack_user_id FROM time_entries")).scalars().all())
