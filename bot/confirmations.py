@@ -18,7 +18,6 @@ import json
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,6 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from bot.lru import Lru
 from bot.views.confirmation import Message, confirmation_message
 from core.bootstrap import Services
 from core.domain.entry import SyncStatus, TimeEntry
@@ -110,37 +110,6 @@ def settled(entry: TimeEntry) -> bool:
 _save_signals = _SaveSignals()  # per process, like the sync pool that sets them
 
 
-class _DmChannels:
-    """The app's DM channel with each user, remembered by the app (bounded, least recently used out).
-
-    A DM's id never changes while it exists, so each confirmation need not read it from
-    Redis; a stale one (``channel_not_found``) is dropped and opened again.
-    """
-
-    def __init__(self, capacity: int = DM_CHANNELS_IN_MEMORY) -> None:
-        self._capacity = capacity
-        self._lock = threading.Lock()
-        self._channels: OrderedDict[str, str] = OrderedDict()
-
-    def get(self, user_id: str) -> str | None:
-        with self._lock:
-            channel = self._channels.get(user_id)
-            if channel is not None:
-                self._channels.move_to_end(user_id)
-            return channel
-
-    def put(self, user_id: str, channel: str) -> None:
-        with self._lock:
-            self._channels[user_id] = channel
-            self._channels.move_to_end(user_id)
-            while len(self._channels) > self._capacity:
-                self._channels.popitem(last=False)
-
-    def drop(self, user_id: str) -> None:
-        with self._lock:
-            self._channels.pop(user_id, None)
-
-
 class ConfirmationMessages:
     """Posts an entry's confirmation and keeps it current as the entry syncs."""
 
@@ -150,7 +119,9 @@ class ConfirmationMessages:
         self.hot = services.hot
         self.sync = services.sync
         self.forward: Callable[[tuple[str, str]], None] | None = None  # set by bot.offload in HTTP workers
-        self._dm_channels = _DmChannels()
+        # The app's DM with each user keeps its id while it exists: no Redis read per confirmation
+        # (a stale one answers channel_not_found, and is dropped and opened again).
+        self._dm_channels: Lru[str, str] = Lru(DM_CHANNELS_IN_MEMORY)
         self._pool: ThreadPoolExecutor | None = None
         self._slots = threading.BoundedSemaphore(UPDATE_BACKLOG)
         self._pool_lock = threading.Lock()

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,6 +24,7 @@ from bot.context import BotContext, SlackUser
 from bot.errors import NOT_SAVED
 from bot.listeners import own_actor
 from bot.listeners.views.entry_modal import after_save, open_entry_modal, prefill_from_quick, zone_named
+from bot.lru import Lru
 from bot.views.confirmation import summary_line
 from bot.views.entry_modal import FIELDS, ModalMetadata, ambiguous_job_notice, missing_job_notice
 from core.domain.clock import today_in
@@ -91,35 +90,25 @@ class RecentProfiles:
     """Profiles this process read or refreshed in the last ``PROFILE_MEMORY_S``: the ack skips Redis for them.
 
     Another process's refresh (a changed time zone, rare) reaches this one within that time.
-    Bounded: the least recently stored go first.
+    Bounded: the least recently used go first.
     """
 
     def __init__(self, capacity: int = PROFILES_IN_MEMORY) -> None:
-        self._capacity = capacity
-        self._lock = threading.Lock()
-        self._held: OrderedDict[tuple[str, str], tuple[float, KnownProfile]] = OrderedDict()
+        self._held: Lru[tuple[str, str], tuple[float, KnownProfile]] = Lru(capacity)
 
     def get(self, ctx: BotContext, team_id: str, user_id: str) -> KnownProfile:
         key = (team_id, user_id)
-        with self._lock:
-            held = self._held.get(key)
+        held = self._held.get(key)
         if held is not None and time.monotonic() - held[0] < PROFILE_MEMORY_S:
             return held[1]
         profile = known_profile(ctx, team_id, user_id)
         if profile.known:
-            self._put(key, profile)
+            self._held.put(key, (time.monotonic(), profile))
         return profile
 
     def remember(self, ctx: BotContext, user: SlackUser) -> None:
         remember_profile(ctx, user)
-        self._put((user.team_id, user.user_id), _profile(user.tz, user.email, time.time()))
-
-    def _put(self, key: tuple[str, str], profile: KnownProfile) -> None:
-        with self._lock:
-            self._held[key] = (time.monotonic(), profile)
-            self._held.move_to_end(key)
-            while len(self._held) > self._capacity:
-                self._held.popitem(last=False)
+        self._held.put((user.team_id, user.user_id), (time.monotonic(), _profile(user.tz, user.email, time.time())))
 
 
 def command_text(body: dict[str, Any]) -> str:
