@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from slack_bolt import App
@@ -54,6 +54,9 @@ from core.bootstrap import Services, build_services
 from core.ops.metrics import CONTENT_TYPE, Metrics, enable_multiprocess
 from core.ops.readiness import ReadinessProbe
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from slack_sdk.socket_mode.builtin import SocketModeClient
 
 log = logging.getLogger(__name__)
 
@@ -241,12 +244,36 @@ def _serve_socket_mode(settings: Settings) -> int:
         handler.connect()
         log.info("crewclock is answering Slack over Socket Mode")
         reason = signals.wait()
-        log.info("%s: closing the Socket Mode connection", reason)
-        handler.close()
+        log.info("%s: answering the envelopes already read, then closing the Socket Mode connection", reason)
+        close_socket_mode(handler.client, deadline_s=settings.shutdown_deadline_s)
     finally:
         services.stop()
     log.info("crewclock stopped")
     return 0
+
+
+def close_socket_mode(client: SocketModeClient, deadline_s: float) -> None:
+    """Stop reading envelopes, let the ones already read be handled and acknowledged, then close.
+
+    ``SocketModeClient.close()`` drops the socket first and only then waits for its handlers, so
+    an envelope read just before was still handled (a quick entry recorded) while its
+    acknowledgement had no socket left: Slack told the person it failed, for work that was done.
+    Here the reader stops first (an envelope not read is not handled: Slack's failure is then
+    true), the queue of read envelopes is handled, their acks go out, and the socket closes last.
+    """
+    client.auto_reconnect_enabled = False
+    reader = client.current_session_runner
+    reader.event.set()  # not started again after the current read...
+    while reader.is_alive():  # ...which ends at the next frame or the socket's receive timeout
+        client.current_session_state.terminated = True  # (again: the runner resets it when it starts a read)
+        reader.thread.join(timeout=0.1)
+    deadline = time.monotonic() + deadline_s
+    while not client.message_queue.empty() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    client.closed = True  # the dispatcher stops after the envelope in its hands
+    client.message_processor.shutdown()
+    client.message_workers.shutdown(wait=True)  # handlers still running send their acks on the open socket
+    client.close()
 
 
 def run_http_worker(

@@ -17,7 +17,8 @@ What it does:
   file bytes to an upload URL is recorded as method ``"upload"``.
 * Answers in the documented shapes for the methods crewclock uses (auth.test, views.*,
   chat.*, conversations.open, users.info, usergroups.users.list, the files_upload_v2 flow,
-  files.info); any other method gets ``{"ok": true}``. It keeps just enough state to be
+  files.info, and apps.connections.open once :meth:`FakeSlack.enable_socket_mode` is called);
+  any other method gets ``{"ok": true}``. It keeps just enough state to be
   honest: posted messages can be updated (and ``chat.update`` of an unknown ts fails as on
   Slack), views keep ids and hashes, uploads keep their bytes.
 * Checks a few documented limits that real code trips on (modal title 24 characters, 100
@@ -146,6 +147,8 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._socket_mode_url: Callable[[], str] | None = None
+        self._app_token = ""
         self._routes: dict[str, Callable[[Params], _Reply]] = {
             "auth.test": self._auth_test,
             "views.open": lambda p: self._view_call(p, "views.open"),
@@ -247,6 +250,19 @@ class FakeSlack:
         """Define the members ``usergroups.users.list`` returns (unknown groups: ``no_such_subteam``)."""
         with self._lock:
             self._usergroups[usergroup_id] = list(members)
+
+    def enable_socket_mode(self, issue_url: Callable[[], str], *, app_token: str) -> None:
+        """Answer ``apps.connections.open`` as Slack does for an app with Socket Mode on.
+
+        Args:
+            issue_url: Makes the WebSocket URL of each answer (``FakeSocketMode.issue_url``).
+            app_token: The app-level token (``xapp-...``) the call must carry as its Bearer token;
+                without one it gets ``not_authed``, with another ``invalid_auth`` (a token in the
+                form body does not count: Slack wants it in the header for this method).
+        """
+        with self._lock:
+            self._socket_mode_url = issue_url
+            self._app_token = app_token
 
     def fail_next(self, method: str, error: str = "internal_error", *, times: int = 1) -> None:
         """Make the next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}``."""
@@ -355,6 +371,8 @@ class FakeSlack:
                 reply = (200, {"ok": False, "error": fault.error}, {})
             elif body_error:
                 reply = (200, {"ok": False, "error": body_error}, {})
+            elif method == "apps.connections.open":  # the app-level token, not the bot's
+                reply = self._apps_connections_open(_bearer(headers.get("authorization", "")))
             elif self.token is not None and not token:
                 reply = (200, {"ok": False, "error": "not_authed"}, {})
             elif self.token is not None and token != self.token:
@@ -416,6 +434,13 @@ class FakeSlack:
             bot_id=self.bot_id,
             is_enterprise_install=False,
         )
+
+    def _apps_connections_open(self, bearer: str) -> _Reply:
+        if not bearer:
+            return _error("not_authed")
+        if self._socket_mode_url is None or bearer != self._app_token:  # no app-level token is valid before
+            return _error("invalid_auth")
+        return _ok_reply(url=self._socket_mode_url())
 
     def _view_call(self, params: Params, method: str) -> _Reply:
         try:

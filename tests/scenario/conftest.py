@@ -155,8 +155,10 @@ def bot(start_bot: Callable[..., RunningBot]) -> RunningBot:
     return start_bot()
 
 
-def serve_env(fake_slack: FakeSlack, settings: Settings, port: int) -> dict[str, str]:
-    """The environment of a `crewclock serve` process on the test servers and the Slack fake."""
+def serve_env(
+    fake_slack: FakeSlack, settings: Settings, port: int, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a `crewclock serve` process on the test servers and the Slack fake (``extra`` last)."""
     env = {
         **os.environ,
         "REDIS_URL": settings.redis_url,
@@ -169,15 +171,22 @@ def serve_env(fake_slack: FakeSlack, settings: Settings, port: int) -> dict[str,
         "LOG_LEVEL": "WARNING",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # serve sets up its own
-    return env
+    return {**env, **(extra or {})}
 
 
 def start_serve(
-    fake_slack: FakeSlack, settings: Settings, port: int, *, workers: int, own_group: bool = False
+    fake_slack: FakeSlack,
+    settings: Settings,
+    port: int,
+    *,
+    workers: int,
+    own_group: bool = False,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """``serve()`` itself in a new process, as `crewclock serve` calls it (the CLI is tested with the CLI).
 
     ``own_group``: in a process group of its own, so a test can signal every process at once.
+    ``env``: variables set on top of :func:`serve_env`'s (``SLACK_APP_TOKEN`` for Socket Mode).
     """
     launch = (
         "import sys; from bot.server import serve; from core.settings import Settings; "
@@ -185,7 +194,7 @@ def start_serve(
     )
     return subprocess.Popen(
         [sys.executable, "-c", launch],
-        env=serve_env(fake_slack, settings, port),
+        env=serve_env(fake_slack, settings, port, env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=own_group,
@@ -199,8 +208,8 @@ def stop_serve(process: subprocess.Popen[bytes], *, timeout: float, whole_group:
         os.killpg(process.pid, signal.SIGTERM)
     else:
         process.send_signal(signal.SIGTERM)
-    code = process.wait(timeout=timeout)
-    return code, process.stdout.read().decode() if process.stdout else ""
+    output, _ = process.communicate(timeout=timeout)  # read as it goes: a full pipe would block the process
+    return process.returncode, output.decode() if output else ""
 
 
 def kill_serve(process: subprocess.Popen[bytes]) -> None:
