@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -136,8 +137,9 @@ class HotStore:
     def __init__(self, client: redis.Redis, *, script_flags: bool | None = None) -> None:
         """``script_flags``: use Redis 7 script flags (default: unless the client is fakeredis)."""
         self.redis = client
+        embedded = type(client).__module__.startswith("fakeredis")
         if script_flags is None:
-            script_flags = not type(client).__module__.startswith("fakeredis")
+            script_flags = not embedded
         self._record = _load_script(client, "record", flags=script_flags)
         self._claim = _load_script(client, "claim", flags=script_flags)
         self._mark_inflight = _load_script(client, "mark_inflight", flags=script_flags)
@@ -145,6 +147,25 @@ class HotStore:
         self._read_index = _load_script(client, "read_index", flags=script_flags)
         self._retry_dead = _load_script(client, "retry_dead", flags=script_flags)
         self._get_entries = _load_script(client, "get_entries", flags=script_flags)
+        # A real Redis: each thread writes on a connection of its own (see _writer).
+        self._own_connections = not embedded
+        self._writers = threading.local()
+
+    def _writer(self) -> redis.Redis:
+        """This thread's client for :meth:`write`, holding one connection of the shared pool.
+
+        The ack is one such round trip plus parsing; checking a connection out of the pool and back
+        in for it (a pid check and a poll of the socket, each a system call) was about a tenth of
+        the ack's CPU (docs/benchmarks.md, issue 3). A thread that ends gives its connection back
+        (the client's ``__del__`` releases it to the pool).
+        """
+        if not self._own_connections:
+            return self.redis
+        client: redis.Redis | None = getattr(self._writers, "client", None)
+        if client is None:
+            client = redis.Redis(connection_pool=self.redis.connection_pool, single_connection_client=True)
+            self._writers.client = client
+        return client
 
     # -- writes on the request path ------------------------------------------------
 
@@ -182,7 +203,7 @@ class HotStore:
             week_start,
         ]
         try:
-            reply = self._record(args=args)
+            reply = self._record(args=args, client=self._writer())
         except redis.RedisError as exc:
             raise StorageUnavailable(str(exc)) from exc
         status = _text(reply[0])

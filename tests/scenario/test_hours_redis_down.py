@@ -44,3 +44,21 @@ def test_with_redis_gone_nothing_is_acknowledged_as_saved(
     assert NOT_SAVED in answer["errors"]["job"]
     assert "Traceback" not in command.text + modal.text
     assert elapsed < 3.0  # inside Slack's window even with Redis refusing connections
+
+
+def test_once_redis_is_back_the_next_quick_entry_is_logged(
+    start_bot: Callable[..., RunningBot], private_redis: PrivateRedis
+) -> None:
+    # Each thread writes on a connection of its own (HotStore._writer): it must survive a restart.
+    bot = start_bot(redis_url=private_redis.url)
+    first = bot.post(slash_command_body(text="7-11 job 1042", trigger_id="trigger-before"))
+    assert first.json()["text"].startswith("Logged 4.0 h")
+
+    private_redis.stop()
+    refused = bot.post(slash_command_body(text="12-3 job 1042", trigger_id="trigger-down"))
+    assert NOT_SAVED in refused.json()["text"]
+
+    private_redis.start()  # same port, empty: as after a crash without persistence
+    again = bot.post(slash_command_body(text="12-3 job 1042", trigger_id="trigger-after"))
+    assert again.status == 200
+    assert again.json()["text"].startswith("Logged 3.0 h"), again.json()["text"]
