@@ -36,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -63,6 +63,7 @@ JOBS = [Job("1042", "Smith Residence"), Job("1043", "Oak St Repaint"), Job("2001
 DAYS = 60  # dates per user: MAX_BACKDATE_DAYS allows 60 days back
 CREW = 500  # crew members in the open-loop runs; each logs one shift a day
 SETTLE_S = 5.0
+CATCH_UP_LIMIT_S = 300.0  # after the closed-loop burst, how long to wait for Postgres to hold every entry
 
 
 # -- the processes under test ----------------------------------------------------------------
@@ -247,6 +248,30 @@ def fresh_database() -> str:
     return url
 
 
+def saved_entries(database_url: str) -> int:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text("SELECT count(*) FROM time_entries")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def dms_posted() -> int:
+    """Confirmation DMs posted since Redis was emptied: each leaves its message key."""
+    return sum(1 for _ in redis.Redis.from_url(REDIS_URL).scan_iter(match="slack:msg:*", count=10_000))
+
+
+def seconds_until(reached: Callable[[], bool]) -> float | None:
+    """Seconds until ``reached()`` (None: not within CATCH_UP_LIMIT_S)."""
+    started = time.monotonic()
+    while time.monotonic() - started < CATCH_UP_LIMIT_S:
+        if reached():
+            return time.monotonic() - started
+        time.sleep(0.2)
+    return None
+
+
 def reset_redis(database_url: str) -> None:
     """Empty the bot's Redis, then cache the jobs again (from the healthy database)."""
     client = redis.Redis.from_url(REDIS_URL)
@@ -353,15 +378,21 @@ def main_run(args: argparse.Namespace) -> int:
                     compared.append((scenario, in_child(open_loop, port, requests, args.compare_rate)))
                 finally:
                     _stop(bot)
-        closed = Run()
+        closed, saved_s, dms_s = Run(), None, None
         if args.closed_seconds > 0:
             bot, port = with_bot(scenarios[0], database_url, slack_url, args.workers)
             try:
                 warm_up = quick_entries("C", 2000, 2000, first_day=DAYS - 1)  # every user once, as above
-                in_child(closed_loop, port, warm_up, 30.0, args.closed_clients)
+                saved_before = saved_entries(database_url)  # from the rows above
+                warmed = in_child(closed_loop, port, warm_up, 30.0, args.closed_clients)
                 time.sleep(SETTLE_S)
                 requests = quick_entries("C", int(args.closed_seconds * 3000), 2000)
                 closed = in_child(closed_loop, port, requests, args.closed_seconds, args.closed_clients)
+                # Acks are half of "sustains": how long until Postgres holds every acknowledged entry,
+                # and until every one of them has its DM.
+                acked = len(warmed.latencies) + len(closed.latencies)
+                saved_s = seconds_until(lambda: saved_entries(database_url) >= saved_before + acked)
+                dms_s = seconds_until(lambda: dms_posted() >= acked)
             finally:
                 _stop(bot)
     finally:
@@ -414,6 +445,14 @@ def main_run(args: argparse.Namespace) -> int:
             f"\nLoad generator: {closed.loadgen_cpu_seconds / max(closed.sent, 1) * 1e3:.3f} ms CPU per request, "
             f"{closed.loadgen_cpu_seconds / closed.seconds:.0%} of one core."
         )
+        print("\n| after the burst, every acknowledged entry... | caught up | entries/s over burst + catch-up |")
+        print("|---|---|---|")
+        for what, caught_up_s in (("in Postgres", saved_s), ("confirmed by DM", dms_s)):
+            if caught_up_s is None:
+                print(f"| {what} | not within {CATCH_UP_LIMIT_S:.0f} s | — |")
+            else:
+                rate = len(closed.latencies) / (closed.seconds + caught_up_s)
+                print(f"| {what} | {caught_up_s:.1f} s after it | {rate:,.0f} |")
     errors = [e for _, run in rows for e in run.errors] + errors_compared + closed.errors
     if errors:
         print(f"\nerrors seen: {sorted(set(errors))[:5]}")
