@@ -25,15 +25,31 @@ from __future__ import annotations
 import logging
 import threading
 from multiprocessing.queues import Queue
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from bot.context import BotContext
 from core.bootstrap import Services
+from core.domain.entry import TimeEntry
+from core.hot import codec
 
 log = logging.getLogger(__name__)
 
 Message = tuple[Any, ...]
 STOP: Message = ("stop",)
+
+
+def _entry_from_wire(entry_id: str, encoded: str, email: str) -> TimeEntry:
+    return codec.decode(entry_id, encoded, email)
+
+
+def _entry_to_wire(entry: TimeEntry) -> tuple[Any, tuple[str, str, str]]:
+    # An entry crosses as the hot tier's compact encoding (the entries handed over are read
+    # from it): pickling the dataclass with its dates, times and sink states cost 4x as much.
+    return _entry_from_wire, (entry.id, codec.encode(entry), entry.user_email)
+
+
+ForkingPickler.register(TimeEntry, _entry_to_wire)
 
 
 def send_from_here(queue: Queue[Message], ctx: BotContext, services: Services) -> None:
