@@ -43,7 +43,9 @@ import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.adapter.asgi.http_response import AsgiHttpResponse
+from slack_bolt.error import BoltError
 from slack_bolt.request import BoltRequest
+from slack_sdk.errors import SlackApiError
 
 from bot.app import build_app
 from bot.errors import new_reference
@@ -240,8 +242,15 @@ def _serve_socket_mode(settings: Settings) -> int:
     services = build_services(settings)
     services.start()
     try:
-        handler = SocketModeHandler(build_app(settings, services), settings.slack_app_token)
-        handler.connect()
+        try:
+            app = build_app(settings, services)  # Bolt checks the bot token (auth.test)
+        except BoltError as exc:
+            return refused_token(exc, "SLACK_BOT_TOKEN")
+        handler = SocketModeHandler(app, settings.slack_app_token)
+        try:
+            handler.connect()  # apps.connections.open, with the app-level token
+        except SlackApiError as exc:
+            return refused_token(exc, "SLACK_APP_TOKEN", "an app-level token (xapp-…) with connections:write")
         log.info("crewclock is answering Slack over Socket Mode")
         reason = signals.wait()
         log.info("%s: answering the envelopes already read, then closing the Socket Mode connection", reason)
@@ -250,6 +259,23 @@ def _serve_socket_mode(settings: Settings) -> int:
         services.stop()
     log.info("crewclock stopped")
     return 0
+
+
+AUTH_ERRORS = frozenset({"not_authed", "invalid_auth", "account_inactive", "token_revoked", "token_expired"})
+
+
+def refused_token(exc: Exception, setting: str, expected: str = "the bot token (xoxb-…)") -> int:
+    """Slack turned a token down at start-up: say which setting, plainly, and exit 2 (a configuration error).
+
+    Bolt wraps its own token check's ``SlackApiError`` in a ``BoltError``: either is looked at.
+    Anything else is not a configuration problem: it is raised as it is.
+    """
+    api_error = next((e for e in (exc, exc.__cause__, exc.__context__) if isinstance(e, SlackApiError)), None)
+    error = str(api_error.response.get("error", "")) if api_error is not None else ""
+    if error not in AUTH_ERRORS:
+        raise exc
+    log.error("Slack refused %s (%s): set it to %s of this Slack app", setting, error, expected)
+    return 2
 
 
 def close_socket_mode(client: SocketModeClient, deadline_s: float) -> None:
@@ -361,7 +387,11 @@ def _join_or_kill(children: list[BaseProcess], timeout_s: float) -> None:
 
 
 def _exit_with(target: Callable[..., int], *args: Any) -> None:
-    raise SystemExit(target(*args))
+    try:
+        code = target(*args)
+    except BoltError as exc:  # each process builds the app, and Bolt checks the bot token
+        code = refused_token(exc, "SLACK_BOT_TOKEN")
+    raise SystemExit(code)
 
 
 def _serve_processes(settings: Settings, workers: int) -> int:

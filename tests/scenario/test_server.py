@@ -165,3 +165,19 @@ def test_a_sigterm_to_the_whole_group_still_syncs_and_confirms_every_acknowledge
     assert set(acknowledged) <= saved
     confirmed = {call["params"]["channel"] for call in fake_slack.calls("chat.postMessage")}
     assert {fake_slack.dm_channel(u) for u in acknowledged} <= confirmed
+
+
+def test_a_bot_token_slack_refuses_stops_every_process_with_a_plain_reason(
+    base_settings: Settings, sql: SqlStore
+) -> None:
+    with FakeSlack(token="xoxb-the-one-slack-issued") as strict:
+        process = start_serve(strict, base_settings, free_port(), workers=2)
+        try:
+            output, _ = process.communicate(timeout=60)
+        finally:
+            kill_serve(process)
+
+    text = output.decode()
+    assert process.returncode == 1, text  # serve stops when its processes cannot start
+    assert "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in text, text
+    assert "Traceback" not in text, text

@@ -184,8 +184,28 @@ def test_a_wrong_app_token_is_refused_and_serve_exits_with_slacks_error(
     finally:
         kill_serve(process)
 
-    assert process.returncode != 0
-    assert "invalid_auth" in output.decode()
+    assert process.returncode == 2  # a configuration error, said in one line
+    text = output.decode()
+    assert "Slack refused SLACK_APP_TOKEN (invalid_auth)" in text, text
+    assert "Traceback" not in text, text
     [refused] = fake_slack.calls("apps.connections.open")
     assert refused["response"] == {"ok": False, "error": "invalid_auth"}
+    assert socket_mode.connections() == []
+
+
+def test_a_bot_token_slack_refuses_stops_serve_with_a_plain_reason(
+    socket_mode: FakeSocketMode, base_settings: Settings, sql: SqlStore
+) -> None:
+    with FakeSlack(token="xoxb-the-one-slack-issued") as strict:
+        strict.enable_socket_mode(socket_mode.issue_url, app_token=APP_TOKEN)
+        process = start_serve(strict, base_settings, free_port(), workers=1, env={"SLACK_APP_TOKEN": APP_TOKEN})
+        try:
+            output, _ = process.communicate(timeout=START_S)
+        finally:
+            kill_serve(process)
+
+    text = output.decode()
+    assert process.returncode == 2, text
+    assert "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in text, text
+    assert "Traceback" not in text, text
     assert socket_mode.connections() == []
