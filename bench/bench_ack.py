@@ -183,7 +183,9 @@ def run_fake_slack(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     while not stop.wait(0.5):
         if len(slack.calls()) > 50_000:
-            slack.reset()  # keep memory flat on long runs; nothing here reads old calls
+            # Keep memory flat on long runs; nothing here reads old calls. (Not reset(): it would
+            # also forget the posted DMs, whose later updates would then fail as deleted.)
+            slack.forget_calls()
     slack.stop()
     return 0
 

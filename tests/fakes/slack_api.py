@@ -284,6 +284,11 @@ class FakeSlack:
             else:
                 self._state.latency.pop(method, None)
 
+    def forget_calls(self) -> None:
+        """Forget the recorded calls only (long benchmark runs): messages, views and latency stay."""
+        with self._lock:
+            self._state.calls.clear()
+
     def reset(self) -> None:
         """Forget calls, faults, latency, messages, views and uploads; keep users and groups."""
         with self._lock:
