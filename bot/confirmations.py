@@ -99,6 +99,20 @@ class _SaveSignals:
         return True
 
 
+def _wait_left(waiter: _Waiter, entry: TimeEntry) -> float:
+    """How much of ``SAVE_WAIT_S`` is left, counted from when the entry was written, not from the post.
+
+    A post that runs late (follow-ups queued behind a burst) may be waiting for a sync that
+    happened before anyone listened, or for a waiter dropped as old: it reads Redis at once
+    instead. Waiting the full SAVE_WAIT_S there cost each such post half a second of a
+    follow-up thread, so a backlog of DMs drained at a few dozen a second and kept growing.
+    """
+    since_expected = time.monotonic() - waiter.since
+    # Kept in whole seconds: the entry is at least this old (never less, so a fresh one still waits).
+    since_written = time.time() - entry.updated_at.timestamp() - 1.0
+    return SAVE_WAIT_S - max(since_expected, since_written)
+
+
 def settled(entry: TimeEntry) -> bool:
     """True when no sync event will change what the confirmation shows."""
     if entry.deleted or entry.postgres.status is SyncStatus.DEAD:
@@ -155,7 +169,7 @@ class ConfirmationMessages:
             if entry is None:  # settled and expired from Redis already: nothing left to confirm
                 return
             if not entry.is_saved and not entry.postgres.attempts and not self.sync.first_sink_down:
-                if waiter.synced.wait(SAVE_WAIT_S):
+                if waiter.synced.wait(max(_wait_left(waiter, entry), 0.0)):
                     entry = waiter.entry or entry
                 elif recorded is not None:  # not synced here in time: show what Redis holds now
                     entry = self.hot.get(entry_id)

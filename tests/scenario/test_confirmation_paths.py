@@ -7,6 +7,8 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
@@ -15,7 +17,7 @@ import pytest
 import core.sync.engine
 from bot import confirmations
 from bot.confirmations import dm_key
-from core.domain.entry import TimeEntry
+from core.domain.entry import SinkState, SyncStatus, TimeEntry
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import (
     USER_ID,
@@ -218,3 +220,30 @@ def test_every_listener_calls_slack_over_the_apps_kept_connections(
     assert [m for m, _ in edit] == ["users.info", "views.open"]
     assert len({n for _, n in edit}) == 1
     assert len({n for _, n in served}) < len(served)
+
+
+def test_a_confirmation_posted_late_says_what_redis_holds_without_waiting_for_a_past_sync(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a burst, follow-ups queue up: by the time one posts, its entry was saved long ago and nobody
+    was listening. It must post what Redis holds at once, not wait for a sync that will not come again."""
+    quick(bot, "7-3:30 job 1042")
+    bot.settle()
+    bot.slack.wait_for("chat.postMessage")
+    saved = entry_of_job(bot, "1042")
+    assert saved.is_saved
+    # As the ack wrote it, ten minutes ago: pending.
+    written = saved.updated_at - timedelta(minutes=10)
+    as_acked = replace(saved, postgres=SinkState(SyncStatus.PENDING), created_at=written, updated_at=written)
+    monkeypatch.setattr(confirmations, "SAVE_WAIT_S", 60.0)  # a post that waits would outlast the join below
+
+    late = threading.Thread(
+        target=bot.app.ctx.confirmations.post, args=(saved.id,), kwargs={"user_id": USER_ID, "recorded": as_acked}
+    )
+    late.start()
+    late.join(timeout=20)
+
+    assert not late.is_alive(), "the late post waited for a sync that had already happened"
+    second = bot.slack.calls("chat.postMessage")[1]
+    assert second["params"]["text"].startswith("Logged 8.5 h · Smith Residence · ")
+    assert second["params"]["text"].endswith(SAVED)
