@@ -92,7 +92,7 @@ def bench_settings(args: argparse.Namespace) -> Settings:
         slack_bot_token="xoxb-bench",
         slack_signing_secret=SECRET,
         slack_api_url=args.slack_api_url,
-        log_level="WARNING",
+        log_level=os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         shutdown_deadline_s=2,
     )
 
