@@ -16,12 +16,14 @@ for its own (user, date), so none overlaps.
   connection (up to 64); latency counts from its *scheduled* send time to the last byte of
   the answer, so any wait in the generator (its wake-up, the pool) is in the figure.
 * Closed loop: ``--closed-clients`` (50) clients, one connection each, send back to back for
-  ``--closed-seconds``: submissions per second.
+  ``--closed-seconds``: submissions per second; then how long after the burst Postgres holds
+  every acknowledged entry and every DM is posted (the write-behind half of "sustains").
 * Scenarios: healthy; Bolt's default ``process_before_response=False``; Postgres unreachable
   (DATABASE_URL on a closed port, after migrating); Zoho hanging (a sink whose push blocks);
   and both at once. Redis is emptied (jobs re-cached) before each, so no backlog carries over.
 
-Uses Redis db 13 and the Postgres database crewclock_bench_ack (both wiped).
+Uses Redis db 13 and the Postgres database crewclock_bench_ack (both wiped). ``BENCH_LOG_LEVEL``
+sets the bot's log level (default WARNING).
 """
 
 from __future__ import annotations
