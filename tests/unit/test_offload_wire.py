@@ -10,23 +10,19 @@ from multiprocessing.reduction import ForkingPickler
 import pytest
 
 import bot.offload  # noqa: F401  (registers how entries cross the pipe)
-from core.domain.entry import EntryDraft, SinkState, SyncStatus, TimeEntry
+from core.domain.entry import SinkState, SyncStatus, TimeEntry
 from core.domain.rules import first_version
 from core.hot import codec
+from tests.support.builders import draft
 
-DRAFT = EntryDraft(
-    slack_team_id="T1",
-    slack_user_id="U1",
-    job_id="1042",
+DRAFT = draft(
+    day=date(2026, 11, 20),
+    start=time(22, 0),
+    end=time(6, 30),  # past midnight
+    lunch=(time(2, 0), time(2, 30)),
     job_name="Smith Residence — north wall",
-    work_date=date(2026, 11, 20),
-    start_time=time(22, 0),
-    end_time=time(6, 30),  # past midnight
-    lunch_start=time(2, 0),
-    lunch_end=time(2, 30),
     notes='primed "north" wall, 2 coats ✓',
     change_order="CO-17",
-    user_email="pat@example.com",
 )
 
 
