@@ -231,7 +231,7 @@ def serve(settings: Settings, *, workers: int = 1) -> int:
             scheduler (``bot.offload``).
     """
     if settings.slack_app_token:
-        return _serve_socket_mode(settings)
+        return reporting_refused_tokens(_serve_socket_mode, settings)
     return _serve_processes(settings, workers)
 
 
@@ -242,11 +242,7 @@ def _serve_socket_mode(settings: Settings) -> int:
     services = build_services(settings)
     services.start()
     try:
-        try:
-            app = build_app(settings, services)  # Bolt checks the bot token (auth.test)
-        except BoltError as exc:
-            return refused_token(exc, "SLACK_BOT_TOKEN")
-        handler = SocketModeHandler(app, settings.slack_app_token)
+        handler = SocketModeHandler(build_app(settings, services), settings.slack_app_token)
         try:
             handler.connect()  # apps.connections.open, with the app-level token
         except SlackApiError as exc:
@@ -386,12 +382,17 @@ def _join_or_kill(children: list[BaseProcess], timeout_s: float) -> None:
             child.join(timeout=5)
 
 
-def _exit_with(target: Callable[..., int], *args: Any) -> None:
+def reporting_refused_tokens(target: Callable[..., int], *args: Any) -> int:
+    """``target(*args)``, in a process that builds the app: Bolt's check of the bot token (auth.test)
+    failing is a configuration error, said in one line (exit 2)."""
     try:
-        code = target(*args)
-    except BoltError as exc:  # each process builds the app, and Bolt checks the bot token
-        code = refused_token(exc, "SLACK_BOT_TOKEN")
-    raise SystemExit(code)
+        return target(*args)
+    except BoltError as exc:
+        return refused_token(exc, "SLACK_BOT_TOKEN")
+
+
+def _exit_with(target: Callable[..., int], *args: Any) -> None:
+    raise SystemExit(reporting_refused_tokens(target, *args))
 
 
 def _serve_processes(settings: Settings, workers: int) -> int:
