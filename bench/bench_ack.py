@@ -252,18 +252,14 @@ def fresh_database() -> str:
     return url
 
 
-def saved_entries(database_url: str) -> int:
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(sa.text("SELECT count(*) FROM time_entries")).scalar_one())
-    finally:
-        engine.dispose()
+def saved_entries(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM time_entries")).scalar_one())
 
 
-def dms_posted() -> int:
+def dms_posted(client: redis.Redis) -> int:
     """Confirmation DMs posted since Redis was emptied: each leaves its message key."""
-    return sum(1 for _ in redis.Redis.from_url(REDIS_URL).scan_iter(match="slack:msg:*", count=10_000))
+    return sum(1 for _ in client.scan_iter(match="slack:msg:*", count=10_000))
 
 
 def seconds_until(reached: Callable[[], bool]) -> float | None:
@@ -385,9 +381,10 @@ def main_run(args: argparse.Namespace) -> int:
         closed, saved_s, dms_s = Run(), None, None
         if args.closed_seconds > 0:
             bot, port = with_bot(scenarios[0], database_url, slack_url, args.workers)
+            engine, bot_redis = make_engine(database_url), redis.Redis.from_url(REDIS_URL)  # polled below
             try:
                 warm_up = quick_entries("C", 2000, 2000, first_day=DAYS - 1)  # every user once, as above
-                saved_before = saved_entries(database_url)  # from the rows above
+                saved_before = saved_entries(engine)  # from the rows above
                 warmed = in_child(closed_loop, port, warm_up, 30.0, args.closed_clients)
                 time.sleep(SETTLE_S)
                 requests = quick_entries("C", int(args.closed_seconds * 3000), 2000)
@@ -395,10 +392,12 @@ def main_run(args: argparse.Namespace) -> int:
                 # Acks are half of "sustains": how long until Postgres holds every acknowledged entry,
                 # and until every one of them has its DM.
                 acked = len(warmed.latencies) + len(closed.latencies)
-                saved_s = seconds_until(lambda: saved_entries(database_url) >= saved_before + acked)
-                dms_s = seconds_until(lambda: dms_posted() >= acked)
+                saved_s = seconds_until(lambda: saved_entries(engine) >= saved_before + acked)
+                dms_s = seconds_until(lambda: dms_posted(bot_redis) >= acked)
             finally:
                 _stop(bot)
+                engine.dispose()
+                bot_redis.close()
     finally:
         _stop(fake)
 
