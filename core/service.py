@@ -277,12 +277,14 @@ class TimeEntryService:
             return self._write(mode, entry, actor, intent_key, now)
 
     def _entry_from(self, draft: EntryDraft, entry_id: str, now: float, actor: Actor) -> TimeEntry:
+        # Whole seconds and milliseconds: what the hot tier keeps, so the entry it stored is this one.
+        due = round(now, 3)
         return first_version(
             draft,
             entry_id,
-            datetime.fromtimestamp(now, UTC),
-            postgres=SinkState(SyncStatus.PENDING, next_attempt_at=now),
-            zoho=SinkState(SyncStatus.PENDING if self.zoho_enabled else SyncStatus.OFF, next_attempt_at=now),
+            datetime.fromtimestamp(int(now), UTC),
+            postgres=SinkState(SyncStatus.PENDING, next_attempt_at=due),
+            zoho=SinkState(SyncStatus.PENDING, next_attempt_at=due) if self.zoho_enabled else SinkState(SyncStatus.OFF),
             updated_by="" if actor.user_id == draft.slack_user_id else actor.user_id,
         )
 
