@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from slack_bolt import BoltResponse
 from slack_sdk.signature import SignatureVerifier
@@ -26,6 +26,23 @@ from bot.observability import note_request_kind
 from core.ops.logging import log_context
 
 CommandAck = Callable[[dict[str, Any]], "dict[str, str] | None"]
+
+
+def form_fields(raw_body: str) -> dict[str, str]:
+    """A form body's fields, as ``dict(parse_qsl(raw_body, keep_blank_values=True))`` gives them.
+
+    Most of a slash command's fields need no unquoting; skipping it for those made this a third
+    of parse_qsl's time (tests/unit/test_fast_lane_parts.py holds the two to the same answers).
+    """
+    fields = {}
+    for pair in raw_body.split("&"):
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        if "%" in name or "+" in name:
+            name = unquote_plus(name)
+        fields[name] = unquote_plus(value) if "%" in value or "+" in value else value
+    return fields
 
 
 class FastLane:
@@ -42,7 +59,7 @@ class FastLane:
         """
         if "command=" not in raw_body or "form-urlencoded" not in headers.get("content-type", ""):
             return None
-        body = dict(parse_qsl(raw_body, keep_blank_values=True))
+        body = form_fields(raw_body)
         command = self._commands.get(body.get("command", ""))
         if command is None or "ssl_check" in body:
             return None
