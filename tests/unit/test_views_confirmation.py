@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 
-from bot.views.common import format_hours, sync_badge
+from bot.views.common import format_day, format_hours, sync_badge
 from bot.views.confirmation import confirmation_message, summary_line
 from core.domain.entry import SinkState, SyncStatus, TimeEntry
 
@@ -105,3 +105,11 @@ def test_format_hours_keeps_quarters_and_drops_noise() -> None:
         "0.25",
         "10.0",
     ]
+
+
+def test_days_read_as_english_short_names_all_year() -> None:
+    assert format_day(date(2026, 11, 27)) == "Fri Nov 27"
+    assert format_day(date(2027, 1, 3)) == "Sun Jan 3"
+    first = date(2026, 1, 1)
+    for day in (first + timedelta(days=n) for n in range(366)):
+        assert format_day(day) == f"{day:%a %b} {day.day}"  # as strftime writes them in the C locale
