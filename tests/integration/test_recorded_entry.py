@@ -1,7 +1,9 @@
 """The entry a write returns (what the ack and the DM show) is the entry Redis holds.
 
-A create does not decode what record.lua stored (``codec.round_trips``): these tests hold
-that shortcut to giving exactly what a read of the stored entry gives, on the real Redis.
+The ack's write takes two shortcuts, each held here to what the long way gives, on real Redis:
+a create does not decode what record.lua stored (``codec.round_trips``), and record.lua is
+sent and read on the thread's own connection without redis-py's command path
+(``HotStore._run_record``), which it falls back on when the script or the connection is gone.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from core.service import TimeEntryService
 from core.sql.store import SqlStore
 from core.sync.engine import RetryPolicy, SyncEngine
 from tests.support.builders import actor, days_ago, draft
+from tests.support.servers import PrivateRedis
 
 
 def _service(real_redis: redis.Redis, sql: SqlStore, *, zoho: bool = False) -> tuple[TimeEntryService, list[str]]:
@@ -87,3 +90,37 @@ def test_entries_that_would_not_round_trip_are_read_back_from_redis(real_redis: 
     assert written.entry == hot.get(entry.id)
     assert written.entry.created_at == at.replace(microsecond=0)
     assert written.entry.postgres.next_attempt_at == pytest.approx(due, abs=1e-3)
+
+
+def test_a_write_after_redis_forgot_its_scripts_is_recorded(sql: SqlStore) -> None:
+    server = PrivateRedis().start()
+    try:
+        client = redis.Redis.from_url(server.url)
+        service, _ = _service(client, sql)
+        first = service.record_entry(draft("U7", day=days_ago(1)), actor=actor("U7")).entry
+        client.script_flush()  # as after a failover to a replica that never loaded them
+
+        second = service.record_entry(draft("U7"), actor=actor("U7")).entry
+
+        assert [e.id for e in service.hot.user_entries(first.slack_team_id, "U7", 0, 10**6)] == [second.id, first.id]
+    finally:
+        server.close()
+
+
+def test_a_write_after_redis_restarted_is_recorded_once(sql: SqlStore) -> None:
+    server = PrivateRedis().start()
+    try:
+        client = redis.Redis.from_url(server.url)
+        service, handed = _service(client, sql)
+        service.record_entry(draft("U8", day=days_ago(1)), actor=actor("U8"))
+        server.stop()
+        server.start()  # empty (no persistence): the thread's connection is dead, the scripts gone
+
+        recorded = service.record_entry(draft("U8"), actor=actor("U8"), intent_key="after-restart").entry
+        again = service.record_entry(draft("U8"), actor=actor("U8"), intent_key="after-restart")
+
+        assert service.hot.get(recorded.id) == recorded
+        assert not again.created and again.entry.id == recorded.id
+        assert handed[-1] == recorded.id and len(handed) == 2
+    finally:
+        server.close()
