@@ -277,14 +277,13 @@ class TimeEntryService:
             return self._write(mode, entry, actor, intent_key, now)
 
     def _entry_from(self, draft: EntryDraft, entry_id: str, now: float, actor: Actor) -> TimeEntry:
-        # Whole seconds and milliseconds: what the hot tier keeps, so the entry it stored is this one.
-        due = round(now, 3)
+        # Whole seconds, as the hot tier keeps them: the entry it stores is then this one (codec.round_trips).
         return first_version(
             draft,
             entry_id,
             datetime.fromtimestamp(int(now), UTC),
-            postgres=SinkState(SyncStatus.PENDING, next_attempt_at=due),
-            zoho=SinkState(SyncStatus.PENDING, next_attempt_at=due) if self.zoho_enabled else SinkState(SyncStatus.OFF),
+            postgres=SinkState(SyncStatus.PENDING, next_attempt_at=now),
+            zoho=SinkState(SyncStatus.PENDING, next_attempt_at=now) if self.zoho_enabled else SinkState(SyncStatus.OFF),
             updated_by="" if actor.user_id == draft.slack_user_id else actor.user_id,
         )
 

@@ -91,23 +91,17 @@ def encode(entry: TimeEntry) -> str:
 def round_trips(entry: TimeEntry) -> bool:
     """Whether ``decode(encode(entry))`` gives ``entry`` back, so a create need not decode what it stored.
 
-    The encoding keeps whole seconds of created/updated, and record.lua's cjson writes numbers
-    with 14 significant digits; the other fields are kept as they are (hours are always derived
-    from the times, the owner as ``updated_by`` is left out).
+    The encoding keeps whole seconds of created/updated, a clean sink state as one number and
+    leaves out the owner as ``updated_by``; the other fields are kept as they are (hours are
+    always derived from the times). record.lua stores a create's encoding as it is sent.
     """
     return (
         entry.created_at.microsecond == 0
         and entry.updated_at == entry.created_at
         and entry.updated_by != entry.slack_user_id
-        and _state_round_trips(entry.postgres)
-        and _state_round_trips(entry.zoho)
+        and _state_in(_state_out(entry.postgres)) == entry.postgres
+        and _state_in(_state_out(entry.zoho)) == entry.zoho
     )
-
-
-def _state_round_trips(state: SinkState) -> bool:
-    # A clean state is kept as one number; cjson writes the due time with 14 significant digits.
-    n = state.next_attempt_at
-    return _state_in(_state_out(state)) == state and float(f"{n:.14g}") == n
 
 
 def decode(entry_id: str, raw: str | bytes, email: str = "") -> TimeEntry:

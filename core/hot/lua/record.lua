@@ -104,13 +104,23 @@ if rec[F_DELETED] ~= 1 then
   end
 end
 
-rec[F_EMAIL] = ""
-local out = dump(rec)
+local out
+if mode == "create" and rec[F_EMAIL] == "" then
+  out = rec_json -- as codec.encode wrote it (compact, no email): no need to encode it again
+else
+  rec[F_EMAIL] = ""
+  out = dump(rec)
+end
 redis.call("SET", ekey, out) -- no EX: an entry some sink still owes never expires
 redis.call("ZADD", index, rec[F_DAY], id)
 redis.call("ZADD", "q:pending", now, id)
-redis.call("ZREM", "q:dead", id)
+if mode ~= "create" then
+  redis.call("ZREM", "q:dead", id) -- a new id was never a dead letter
+end
 if intent ~= "" then
   redis.call("SET", ikey, id, "EX", intent_ttl)
+end
+if mode == "create" and email ~= "" then
+  return {"ok", out, email} -- just stored as the user's email
 end
 return {"ok", out, email_of(rec)}
