@@ -5,6 +5,7 @@ verifies each signature and answers 401 to a missing, wrong or stale one), ``GET
 (the process is up and has Redis), ``GET /readyz`` (Redis and the database reachable, schema
 current; 503 otherwise, within two seconds) and ``GET /metrics`` (Prometheus). SIGTERM or
 SIGINT stops accepting, lets requests in flight finish, then drains the core (``services.stop()``).
+In Socket Mode, Slack's requests come over the socket and PORT serves the three probes alone.
 
 Why uvicorn (httptools + uvloop) and Bolt dispatched on its event loop: the ack path is
 parse + one Redis call, well under a millisecond, so running it inline costs less than
@@ -83,8 +84,11 @@ async def _respond(send: Send, answer: Answer) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def make_asgi_app(app: App, services: Services) -> AsgiApp:
-    """The ASGI callable: Bolt on ``POST /slack/events`` (timed), ``/healthz``, ``/readyz``, ``/metrics``."""
+def make_asgi_app(app: App | None, services: Services) -> AsgiApp:
+    """The ASGI callable: Bolt on ``POST /slack/events`` (timed), ``/healthz``, ``/readyz``, ``/metrics``.
+
+    ``app`` None: the probes only (Socket Mode, where Slack's requests come over the socket).
+    """
     ack_seconds = slack_metrics(services.metrics).ack_seconds
     lane: FastLane | None = getattr(app, "fast_lane", None)
     probe = ReadinessProbe(services.redis, services.sql, embedded_redis=services.settings.embedded_redis)
@@ -107,6 +111,7 @@ def make_asgi_app(app: App, services: Services) -> AsgiApp:
     get_routes: dict[str, Callable[[], Answer]] = {HEALTH_PATH: health, READY_PATH: ready, METRICS_PATH: metrics}
 
     async def slack(scope: Scope, receive: Receive, send: Send) -> None:
+        assert app is not None
         kind = start_request()  # each request is its own asyncio task: the slot lives in its context
         started = time.perf_counter()
         request = AsgiHttpRequest(scope, receive)  # type: ignore[arg-type]
@@ -133,7 +138,7 @@ def make_asgi_app(app: App, services: Services) -> AsgiApp:
         if method in ("GET", "HEAD") and path in get_routes:
             answer = await asyncio.get_running_loop().run_in_executor(probes, get_routes[path])
             await _respond(send, answer)
-        elif method == "POST" and path == EVENTS_PATH:
+        elif method == "POST" and path == EVENTS_PATH and app is not None:
             await slack(scope, receive, send)
         else:
             await _respond(send, (404, b"Not Found", "text/plain"))
@@ -241,7 +246,13 @@ def _serve_socket_mode(settings: Settings) -> int:
     signals = ShutdownSignal().install()
     services = build_services(settings)
     services.start()
+    probes: HttpServer | None = None
     try:
+        # No requests come over HTTP in this mode, but orchestrators still need to probe and scrape it.
+        probes = HttpServer(make_asgi_app(None, services), port=settings.port).start()
+        log.info(
+            "crewclock health and metrics on port %d (%s, %s, %s)", probes.port, HEALTH_PATH, READY_PATH, METRICS_PATH
+        )
         handler = SocketModeHandler(build_app(settings, services), settings.slack_app_token)
         try:
             handler.connect()  # apps.connections.open, with the app-level token
@@ -252,6 +263,8 @@ def _serve_socket_mode(settings: Settings) -> int:
         log.info("%s: answering the envelopes already read, then closing the Socket Mode connection", reason)
         close_socket_mode(handler.client, deadline_s=settings.shutdown_deadline_s)
     finally:
+        if probes is not None:
+            probes.stop(deadline_s=1)
         services.stop()
     log.info("crewclock stopped")
     return 0

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.error import HTTPError
 from urllib.parse import parse_qs, parse_qsl, urlsplit
+from urllib.request import Request, urlopen
 
 import pytest
 import redis
@@ -171,6 +173,42 @@ def test_a_sigterm_while_commands_arrive_answers_every_one_it_took_and_records_n
     assert sorted(recorded - told_logged) == [], "recorded, but the ack never reached Slack"
     assert recorded == told_logged
     assert "Traceback" not in output, output
+
+
+def http_status(port: int, path: str, method: str = "GET") -> tuple[int, bytes]:
+    try:
+        with urlopen(
+            Request(f"http://127.0.0.1:{port}{path}", method=method, data=b"" if method == "POST" else None)
+        ) as r:
+            return r.status, r.read()
+    except HTTPError as error:
+        return error.code, error.read()
+
+
+def test_socket_mode_answers_health_readiness_and_metrics_on_port(
+    fake_slack: FakeSlack, socket_mode: FakeSocketMode, base_settings: Settings, sql: SqlStore
+) -> None:
+    """No Slack request comes over HTTP in Socket Mode, but orchestrators still probe and scrape PORT."""
+    fake_slack.enable_socket_mode(socket_mode.issue_url, app_token=APP_TOKEN)
+    port = free_port()
+    process = start_serve(fake_slack, base_settings, port, workers=1, env={"SLACK_APP_TOKEN": APP_TOKEN})
+    try:
+        connection = socket_mode.wait_for_connection(timeout=START_S)
+        envelope_id = socket_mode.push_slash_command(slash_command("help"), connection)
+        assert socket_mode.wait_for_ack(envelope_id, timeout=10)["payload"]["response_type"] == "ephemeral"
+
+        health, ready, metrics = (http_status(port, path) for path in ("/healthz", "/readyz", "/metrics"))
+        events = http_status(port, "/slack/events", method="POST")
+
+        code, output = stop_serve(process, timeout=30)
+    finally:
+        kill_serve(process)
+
+    assert health == (200, b'{"status": "ok", "redis": true}')
+    assert ready[0] == 200 and json.loads(ready[1])["status"] == "ready"
+    assert metrics[0] == 200 and b"crewclock_entries_recorded_total" in metrics[1]
+    assert events[0] == 404  # Slack's requests come over the socket in this mode
+    assert code == 0 and "Traceback" not in output, output
 
 
 def test_a_wrong_app_token_is_refused_and_serve_exits_with_slacks_error(
