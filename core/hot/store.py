@@ -171,7 +171,7 @@ class HotStore:
         """record.lua, as EVALSHA written and read on this thread's own connection.
 
         redis-py's command path around that (the Script wrapper, the retry wrapper, its timing
-        and telemetry hooks) cost about a sixth of the round trip (docs/benchmarks.md, issue 3).
+        and telemetry hooks) cost 6–10 % of the whole ack (docs/benchmarks.md, issue 3).
         What is not the plain case goes that usual way: a script Redis does not have loaded (it
         loads it) and a broken connection (it reconnects and retries, as it would have anyway).
         """
