@@ -406,6 +406,11 @@ def post_signed(
     headers = signed_headers(secret, body, timestamp)
     headers.update(extra_headers or {})
     request = urllib.request.Request(url, data=body.encode("utf-8"), headers=headers, method="POST")
+    return send(request, timeout)
+
+
+def send(request: urllib.request.Request | str, timeout: float = 10.0) -> SignedResponse:
+    """Send ``request`` (a URL: a GET) to the bot; HTTP errors are returned, not raised."""
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return SignedResponse(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())

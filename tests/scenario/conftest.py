@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from tests.fakes.slack_requests import (
     SIGNING_SECRET,
     USER_ID,
     SignedResponse,
+    send,
     signed_headers,
     slash_command_body,
     state_value,
@@ -83,10 +83,10 @@ class RunningBot:
         """POST ``body`` to /slack/events, signed now with the app's secret unless ``headers`` are given."""
         sent = headers if headers is not None else signed_headers(SIGNING_SECRET, body, retry_num=retry_num)
         request = urllib.request.Request(self.events_url, data=body.encode(), headers=sent, method="POST")
-        return _send(request, timeout)
+        return send(request, timeout)
 
     def get(self, path: str, timeout: float = 10.0) -> SignedResponse:
-        return _send(urllib.request.Request(self.url + path, method="GET"), timeout)
+        return send(urllib.request.Request(self.url + path, method="GET"), timeout)
 
     def settle(self, timeout: float = 5.0) -> None:
         """Wait until nothing is pending in Redis (the sync pool, helped by sweeps)."""
@@ -101,14 +101,6 @@ class RunningBot:
 
     def stop(self) -> None:
         self._server.stop(deadline_s=5)
-
-
-def _send(request: urllib.request.Request, timeout: float) -> SignedResponse:
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return SignedResponse(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
-    except urllib.error.HTTPError as error:
-        return SignedResponse(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
 
 
 @pytest.fixture

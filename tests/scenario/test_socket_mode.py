@@ -14,9 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.error import HTTPError
 from urllib.parse import parse_qs, parse_qsl, urlsplit
-from urllib.request import Request, urlopen
 
 import pytest
 import redis
@@ -26,7 +24,15 @@ from core.domain.jobs import Job
 from core.settings import Settings
 from core.sql.store import SqlStore
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_requests import USER_ID, app_home_opened_event, event_body, slash_command_body
+from tests.fakes.slack_requests import (
+    SIGNING_SECRET,
+    USER_ID,
+    app_home_opened_event,
+    event_body,
+    post_signed,
+    send,
+    slash_command_body,
+)
 from tests.fakes.slack_socket_mode import FakeSocketMode, app_token
 from tests.scenario.conftest import kill_serve, start_serve, stop_serve, texts_in, wait_until
 from tests.support.servers import free_port
@@ -175,16 +181,6 @@ def test_a_sigterm_while_commands_arrive_answers_every_one_it_took_and_records_n
     assert "Traceback" not in output, output
 
 
-def http_status(port: int, path: str, method: str = "GET") -> tuple[int, bytes]:
-    try:
-        with urlopen(
-            Request(f"http://127.0.0.1:{port}{path}", method=method, data=b"" if method == "POST" else None)
-        ) as r:
-            return r.status, r.read()
-    except HTTPError as error:
-        return error.code, error.read()
-
-
 def test_socket_mode_answers_health_readiness_and_metrics_on_port(
     fake_slack: FakeSlack, socket_mode: FakeSocketMode, base_settings: Settings, sql: SqlStore
 ) -> None:
@@ -197,17 +193,18 @@ def test_socket_mode_answers_health_readiness_and_metrics_on_port(
         envelope_id = socket_mode.push_slash_command(slash_command("help"), connection)
         assert socket_mode.wait_for_ack(envelope_id, timeout=10)["payload"]["response_type"] == "ephemeral"
 
-        health, ready, metrics = (http_status(port, path) for path in ("/healthz", "/readyz", "/metrics"))
-        events = http_status(port, "/slack/events", method="POST")
+        url = f"http://127.0.0.1:{port}"
+        health, ready, metrics = (send(url + path) for path in ("/healthz", "/readyz", "/metrics"))
+        events = post_signed(url + "/slack/events", SIGNING_SECRET, slash_command_body(text="help"))
 
         code, output = stop_serve(process, timeout=30)
     finally:
         kill_serve(process)
 
-    assert health == (200, b'{"status": "ok", "redis": true}')
-    assert ready[0] == 200 and json.loads(ready[1])["status"] == "ready"
-    assert metrics[0] == 200 and b"crewclock_entries_recorded_total" in metrics[1]
-    assert events[0] == 404  # Slack's requests come over the socket in this mode
+    assert (health.status, health.body) == (200, b'{"status": "ok", "redis": true}')
+    assert ready.status == 200 and ready.json()["status"] == "ready"
+    assert metrics.status == 200 and b"crewclock_entries_recorded_total" in metrics.body
+    assert events.status == 404  # even signed: Slack's requests come over the socket in this mode
     assert code == 0 and "Traceback" not in output, output
 
 
