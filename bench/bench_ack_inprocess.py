@@ -27,44 +27,42 @@ from urllib.parse import parse_qsl
 
 from bench import bench_ack
 from bench.common import machine
+from bot import fast_lane
+from bot.app import build_app
+from bot.context import SlackUser
+from bot.listeners.commands.hours import remember_profile
+from bot.offload import send_from_here
+from bot.server import make_asgi_app
+from core.bootstrap import build_services
+from core.hot import codec
+from core.hot.store import HotStore
+from tests.fakes.slack_api import FakeSlack
 
-Undo = Callable[[bool], None]  # undo(True): the change undone; undo(False): the code as it is
+# Each change undone (True) or as it is (False).
+RUN_RECORD, ROUND_TRIPS, FORM_FIELDS = HotStore._run_record, codec.round_trips, fast_lane.form_fields
+
+
+def _through_redis_py(self: HotStore, args: list[Any]) -> Any:
+    return self._record(args=args, client=self._writer())
+
+
+def _with_parse_qsl(raw_body: str) -> dict[str, str]:
+    return dict(parse_qsl(raw_body, keep_blank_values=True))
 
 
 def undo_redis_call(undone: bool) -> None:
-    from core.hot.store import HotStore
-
-    def through_redis_py(self: HotStore, args: list[Any]) -> Any:
-        return self._record(args=args, client=self._writer())
-
-    HotStore._run_record = through_redis_py if undone else _ORIGINAL["run_record"]  # type: ignore[method-assign]
+    HotStore._run_record = _through_redis_py if undone else RUN_RECORD  # type: ignore[method-assign]
 
 
 def undo_decode(undone: bool) -> None:
-    from core.hot import codec
-
-    codec.round_trips = (lambda entry: False) if undone else _ORIGINAL["round_trips"]
+    codec.round_trips = (lambda entry: False) if undone else ROUND_TRIPS
 
 
 def undo_form(undone: bool) -> None:
-    from bot import fast_lane
-
-    def with_parse_qsl(raw_body: str) -> dict[str, str]:
-        return dict(parse_qsl(raw_body, keep_blank_values=True))
-
-    fast_lane.form_fields = with_parse_qsl if undone else _ORIGINAL["form_fields"]
+    fast_lane.form_fields = _with_parse_qsl if undone else FORM_FIELDS
 
 
-CHANGES: dict[str, Undo] = {"redis-call": undo_redis_call, "decode": undo_decode, "form": undo_form}
-_ORIGINAL: dict[str, Any] = {}
-
-
-def _remember_originals() -> None:
-    from bot import fast_lane
-    from core.hot import codec
-    from core.hot.store import HotStore
-
-    _ORIGINAL.update(run_record=HotStore._run_record, round_trips=codec.round_trips, form_fields=fast_lane.form_fields)
+CHANGES: dict[str, Callable[[bool], None]] = {"redis-call": undo_redis_call, "decode": undo_decode, "form": undo_form}
 
 
 def _drain(queue: Any) -> None:
@@ -79,15 +77,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=250, help="requests per turn")
     args = parser.parse_args(argv)
 
-    from bot.app import build_app
-    from bot.context import SlackUser
-    from bot.listeners.commands.hours import remember_profile
-    from bot.offload import send_from_here
-    from bot.server import make_asgi_app
-    from core.bootstrap import build_services
-    from tests.fakes.slack_api import FakeSlack
-
-    _remember_originals()
     database_url = bench_ack.fresh_database()
     bench_ack.reset_redis(database_url)
     slack = FakeSlack(team_id=bench_ack.TEAM).start()
