@@ -38,7 +38,7 @@ from core.hot import codec
 from core.hot.store import HotStore
 from tests.fakes.slack_api import FakeSlack
 
-# Each change undone (True) or as it is (False).
+# The code as it is, put back after each turn with a change undone.
 RUN_RECORD, ROUND_TRIPS, FORM_FIELDS = HotStore._run_record, codec.round_trips, fast_lane.form_fields
 
 
