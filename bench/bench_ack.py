@@ -13,8 +13,9 @@ signed ahead of time; each is a quick entry ``/hours <date> 7-3:30 lunch 30 job 
 for its own (user, date), so none overlaps.
 
 * Open loop: request k is due at ``start + k / --rate`` and written on a free pooled
-  connection (up to 64); latency counts from its *scheduled* send time to the last byte of
-  the answer, so any wait in the generator (its wake-up, the pool) is in the figure.
+  connection (up to 64); latency counts from its *scheduled* send time to the arrival of the
+  last byte of the answer (before the generator parses it), so any wait in the generator before
+  the send (its wake-up, the pool) is in the figure.
 * Closed loop: ``--closed-clients`` (50) clients, one connection each, send back to back for
   ``--closed-seconds``: submissions per second; then how long after the burst Postgres holds
   every acknowledged entry and every DM is posted (the write-behind half of "sustains").
@@ -409,7 +410,7 @@ def main_run(args: argparse.Namespace) -> int:
     lag50, lag99 = pct(lags, 50) * 1e3, pct(lags, 99) * 1e3
     print(f"Bot: {args.workers} worker process(es) on uvicorn. Load generator: one process, one thread on an")
     print(f"{LOOP_NAME} event loop, keep-alive connections (up to 64), each request one pre-built write.")
-    print("Latency runs from each request's *scheduled* send time to the last byte of its answer, so the")
+    print("Latency runs from each request's *scheduled* send time to the arrival of its answer's last byte, so the")
     print(f"generator's own delay is in it: in the first row its writes left {lag50:.2f} ms (p50) / {lag99:.2f} ms")
     print(f"(p99) after the scheduled time. Load average (1 min) before the run: {load_before:.2f},")
     print(f"after: {os.getloadavg()[0]:.2f} (other work on the machine shows here).\n")

@@ -137,6 +137,26 @@ def test_build_request_is_one_complete_post() -> None:
     assert body == b"a=1"
 
 
+def test_latency_ends_when_the_answer_arrives_not_when_the_generator_has_read_it(
+    server: Server, state: State, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The generator's own parsing of an answer is not the server's latency."""
+    state.delay = 0.01
+    real_classify = loadgen.classify
+
+    def slow_classify(status: int, body: bytes) -> tuple[bool, str]:
+        time.sleep(0.05)  # far longer than the server takes
+        return real_classify(status, body)
+
+    monkeypatch.setattr(loadgen, "classify", slow_classify)
+    for run in (
+        open_loop(port_of(server), requests(["logged"] * 4), rate=10),
+        closed_loop(port_of(server), requests(["logged"] * 4), seconds=5.0, clients=1),
+    ):
+        assert len(run.latencies) == 4 and not run.errors
+        assert all(state.delay <= latency < 0.05 for latency in run.latencies)
+
+
 def test_open_loop_sends_each_request_once_and_classifies_answers(server: Server, state: State) -> None:
     state.delay = 0.01
     kinds = ["logged"] * 40
