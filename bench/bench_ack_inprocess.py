@@ -4,15 +4,22 @@ change undone (B), alternating batches of quick entries through the HTTP worker'
 The full benchmark (``bench.bench_ack``) moves with the machine's speed by more than any one of
 these changes is worth (docs/benchmarks.md, issue 3), so each is measured here instead: the
 HTTP worker's app exactly as ``serve`` builds it (real Redis and Postgres, hand-offs to a
-process that drains them, the Slack fake for start-up), called without HTTP, one request after
-another, A and B taking turns every ``--batch`` requests so both see the same machine.
+process that drains them, the Slack fake for start-up), called without HTTP, A and B taking
+turns every ``--batch`` requests so both see the same machine.
 
     .venv/bin/python -m bench.bench_ack_inprocess --compare redis-call
+    .venv/bin/python -m bench.bench_ack_inprocess --compare hold --rate 200
+
+``--rate``: requests per second, paced as the open-loop benchmark sends them (the process idles
+between requests, and the caches cool as they do in service); 0 (default) sends them back to back.
+Each request gives two times: until its answer is sent (what Slack waits for) and until the app
+returns (the whole of its CPU on the event loop).
 
 ``--compare``: ``redis-call`` (record.lua through redis-py's Script and command path instead of
 ``HotStore._run_record``'s direct write and read), ``decode`` (decode what a create stored
 instead of returning the entry sent, ``codec.round_trips``), ``form`` (``urllib.parse.parse_qsl``
-instead of ``bot.fast_lane.form_fields``).
+instead of ``bot.fast_lane.form_fields``), ``hold`` (hand-offs put on the queue during the ack
+instead of once its answer is sent, ``bot.offload.holding``).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -32,7 +40,7 @@ from bot.app import build_app
 from bot.context import SlackUser
 from bot.listeners.commands.hours import remember_profile
 from bot.offload import send_from_here
-from bot.server import make_asgi_app
+from bot.server import AsgiApp, make_asgi_app
 from core.bootstrap import build_services
 from core.hot import codec
 from core.hot.store import HotStore
@@ -50,19 +58,36 @@ def _with_parse_qsl(raw_body: str) -> dict[str, str]:
     return dict(parse_qsl(raw_body, keep_blank_values=True))
 
 
-def undo_redis_call(undone: bool) -> None:
+class Apps:
+    """The worker's ASGI app as ``serve`` builds it (A), and one handing off during the ack (B)."""
+
+    def __init__(self, holding: AsgiApp, handing_off_at_once: AsgiApp) -> None:
+        self.holding, self.at_once = holding, handing_off_at_once
+        self.current = holding
+
+
+def undo_redis_call(undone: bool, apps: Apps) -> None:
     HotStore._run_record = _through_redis_py if undone else RUN_RECORD  # type: ignore[method-assign]
 
 
-def undo_decode(undone: bool) -> None:
+def undo_decode(undone: bool, apps: Apps) -> None:
     codec.round_trips = (lambda entry: False) if undone else ROUND_TRIPS
 
 
-def undo_form(undone: bool) -> None:
+def undo_form(undone: bool, apps: Apps) -> None:
     fast_lane.form_fields = _with_parse_qsl if undone else FORM_FIELDS
 
 
-CHANGES: dict[str, Callable[[bool], None]] = {"redis-call": undo_redis_call, "decode": undo_decode, "form": undo_form}
+def undo_hold(undone: bool, apps: Apps) -> None:
+    apps.current = apps.at_once if undone else apps.holding
+
+
+CHANGES: dict[str, Callable[[bool, Apps], None]] = {
+    "redis-call": undo_redis_call,
+    "decode": undo_decode,
+    "form": undo_form,
+    "hold": undo_hold,
+}
 
 
 def _drain(queue: Any) -> None:
@@ -70,11 +95,45 @@ def _drain(queue: Any) -> None:
         pass
 
 
+async def send_all(apps: Apps, requests: Sequence[bench_ack.Request], rate: float) -> list[tuple[float, float]]:
+    """(seconds until the answer was sent, seconds until the app returned) for each request."""
+    times = []
+    start = time.perf_counter()
+    for k, (body, headers) in enumerate(requests):
+        if rate:
+            await asyncio.sleep(max(0.0, start + k / rate - time.perf_counter()))
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/slack/events",
+            "query_string": b"",
+            "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        }
+        answer: list[Any] = []
+        sent = [0.0]
+
+        async def receive(body: bytes = body) -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: Any, answer: list[Any] = answer, sent: list[float] = sent) -> None:
+            answer.append(message)
+            if message["type"] == "http.response.body":
+                sent[0] = time.perf_counter()
+
+        began = time.perf_counter()
+        await apps.current(scope, receive, send)
+        times.append((sent[0] - began, time.perf_counter() - began))
+        if answer[0]["status"] != 200 or b"Logged" not in answer[1]["body"]:
+            raise RuntimeError(f"not logged: {answer}")
+    return times
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--compare", choices=sorted(CHANGES), required=True)
     parser.add_argument("--requests", type=int, default=8000, help="measured requests (half A, half B)")
     parser.add_argument("--batch", type=int, default=250, help="requests per turn")
+    parser.add_argument("--rate", type=float, default=0.0, help="requests per second (0: back to back)")
     args = parser.parse_args(argv)
 
     database_url = bench_ack.fresh_database()
@@ -86,63 +145,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = build_app(settings, services)
     forked = multiprocessing.get_context("fork")
     queue = forked.Queue()
-    drainer = forked.Process(target=_drain, args=(queue,))
+    drainer = forked.Process(target=_drain, args=(queue,), daemon=True)
     drainer.start()
-    send_from_here(queue, app.ctx, services)
-    asgi = make_asgi_app(app, services)
+    try:
+        put = send_from_here(queue, app.ctx, services)
+        apps = Apps(make_asgi_app(app, services, put), make_asgi_app(app, services))
 
-    users = 500
-    for i in range(users):  # profiles known, as in steady use (the ack then reads no profile from Redis)
-        user = SlackUser(f"UP{i:05d}", bench_ack.TEAM, "crew", f"crew{i}@example.com", "America/New_York")
-        remember_profile(app.ctx, user)
-    warm_up = bench_ack.quick_entries("P", users, users, first_day=1)
-    measured = bench_ack.quick_entries("P", args.requests, users, first_day=2)
+        users = 500
+        for i in range(users):  # profiles known, as in steady use (the ack then reads no profile from Redis)
+            user = SlackUser(f"UP{i:05d}", bench_ack.TEAM, "crew", f"crew{i}@example.com", "America/New_York")
+            remember_profile(app.ctx, user)
+        warm_up = bench_ack.quick_entries("P", users, users, first_day=1)
+        # One entry per (user, day), within the hot window: 500 users × 28 days at most.
+        measured = bench_ack.quick_entries("P", min(args.requests, users * 28), users, first_day=2)
 
-    async def send_all(requests: Sequence[bench_ack.Request]) -> None:
-        for body, headers in requests:
-            scope = {
-                "type": "http",
-                "method": "POST",
-                "path": "/slack/events",
-                "query_string": b"",
-                "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-            }
-            answer: list[Any] = []
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(send_all(apps, warm_up, 0.0))
+        times: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+        undo = CHANGES[args.compare]
+        for turn, start in enumerate(range(0, len(measured), args.batch)):
+            undone = turn % 2 == 1
+            undo(undone, apps)
+            times[undone] += loop.run_until_complete(send_all(apps, measured[start : start + args.batch], args.rate))
+        undo(False, apps)
+    finally:
+        queue.put(("stop",))
+        drainer.join(10)
+        services.stop()
+        slack.stop()
 
-            async def receive(body: bytes = body) -> dict[str, Any]:
-                return {"type": "http.request", "body": body, "more_body": False}
-
-            async def send(message: Any, answer: list[Any] = answer) -> None:
-                answer.append(message)
-
-            await asgi(scope, receive, send)
-            if answer[0]["status"] != 200 or b"Logged" not in answer[1]["body"]:
-                raise RuntimeError(f"not logged: {answer}")
-
-    loop = asyncio.new_event_loop()
-    loop.run_until_complete(send_all(warm_up))
-    seconds = {False: 0.0, True: 0.0}
-    counts = {False: 0, True: 0}
-    undo = CHANGES[args.compare]
-    for turn, start in enumerate(range(0, len(measured), args.batch)):
-        undone = turn % 2 == 1
-        undo(undone)
-        batch = measured[start : start + args.batch]
-        started = time.perf_counter()
-        loop.run_until_complete(send_all(batch))
-        seconds[undone] += time.perf_counter() - started
-        counts[undone] += len(batch)
-    undo(False)
-
-    a, b = (seconds[u] / counts[u] * 1e6 for u in (False, True))
-    print(f"{machine()}; {counts[False]} + {counts[True]} requests in turns of {args.batch}")
+    pace = f"paced at {args.rate:.0f}/s" if args.rate else "back to back"
+    print(f"{machine()}; {len(times[False])} + {len(times[True])} requests {pace}, in turns of {args.batch}")
     print(f"| --compare {args.compare} | as it is (A) | undone (B) | B/A |")
     print("|---|---|---|---|")
-    print(f"| µs per ack in process | {a:.1f} | {b:.1f} | {b / a:.3f} |")
-    queue.put(("stop",))
-    drainer.join(10)
-    services.stop()
-    slack.stop()
+    for label, pick, stat in (
+        ("answer sent, p50 µs", 0, statistics.median),
+        ("answer sent, mean µs", 0, statistics.fmean),
+        ("app returned, mean µs", 1, statistics.fmean),
+    ):
+        a, b = (stat([t[pick] for t in times[u]]) * 1e6 for u in (False, True))
+        print(f"| {label} | {a:.1f} | {b:.1f} | {b / a:.3f} |")
     return 0
 
 

@@ -13,7 +13,10 @@ waits on Postgres, Zoho or a DM goes to the background process:
 * the follow-ups of a quick entry and a modal submission (``ctx.follow_ups``).
 
 They travel over one ``multiprocessing.Queue``: ``put`` hands the message to a feeder
-thread and returns at once, so the ack never waits on the pipe. The background process
+thread and returns at once, so the ack never waits on the pipe. A request's hand-offs are
+held until its answer is on the wire (:func:`holding`, :func:`release`): the three ``put``
+calls of a quick entry and the feeder thread they wake were ~5 % of the ack's time
+(docs/benchmarks.md, issue 3), and nothing about them is urgent to the user. The background process
 builds the same app (the same follow-up functions under the same names) and runs the
 scheduler (sweeps, weekly DMs, reminders). Nothing here is the record of anything: every
 entry is in Redis's pending index before its ack, so a message lost with a crashed
@@ -22,8 +25,10 @@ process only means the entry waits for the next sweep.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
+from collections.abc import Callable
 from multiprocessing.queues import Queue
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
@@ -48,11 +53,49 @@ def _entry_to_wire(entry: TimeEntry) -> tuple[Any, tuple[str, str, str]]:
 ForkingPickler.register(TimeEntry, _entry_to_wire)
 
 
-def send_from_here(queue: Queue[Message], ctx: BotContext, services: Services) -> None:
-    """In an HTTP worker: hand fresh entries, DM notes and follow-ups to the background process."""
-    services.sync.forward_to(lambda entry_id: queue.put(("sync", entry_id)))
-    ctx.confirmations.forward = queue.put
-    ctx.follow_ups.forward = queue.put
+# The hand-offs of the request being answered in this context; None outside a request.
+_held: contextvars.ContextVar[list[Message] | None] = contextvars.ContextVar("crewclock_held", default=None)
+Hold = contextvars.Token[list[Message] | None]
+
+
+def holding() -> Hold:
+    """From now on, this context's hand-offs wait for :func:`release` (the request's answer sent).
+
+    Each asyncio task (each request) has a context of its own; threads Bolt starts do not
+    inherit it, so their hand-offs go at once.
+    """
+    return _held.set([])
+
+
+def release(hold: Hold, put: Callable[[Message], None]) -> None:
+    """Send what this context held since ``hold``, in order, and stop holding."""
+    held = _held.get()
+    _held.reset(hold)
+    for message in held or ():
+        put(message)
+
+
+def _put_when_answered(queue: Queue[Message]) -> Callable[[Message], None]:
+    def put(message: Message) -> None:
+        held = _held.get()
+        if held is None:
+            queue.put(message)
+        else:
+            held.append(message)
+
+    return put
+
+
+def send_from_here(queue: Queue[Message], ctx: BotContext, services: Services) -> Callable[[Message], None]:
+    """In an HTTP worker: hand fresh entries, DM notes and follow-ups to the background process.
+
+    Returns the queue's ``put``, for :func:`release`.
+    """
+    put = _put_when_answered(queue)
+    services.sync.forward_to(lambda entry_id: put(("sync", entry_id)))
+    ctx.confirmations.forward = put
+    ctx.follow_ups.forward = put
+    return queue.put
 
 
 class Receiver:

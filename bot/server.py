@@ -52,7 +52,7 @@ from bot.app import build_app
 from bot.errors import new_reference
 from bot.fast_lane import FastLane
 from bot.observability import slack_metrics, start_request
-from bot.offload import STOP, Message, Receiver, send_from_here
+from bot.offload import STOP, Message, Receiver, holding, release, send_from_here
 from core.bootstrap import Services, build_services
 from core.ops.metrics import CONTENT_TYPE, Metrics, enable_multiprocess
 from core.ops.readiness import ReadinessProbe
@@ -84,10 +84,12 @@ async def _respond(send: Send, answer: Answer) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def make_asgi_app(app: App | None, services: Services) -> AsgiApp:
+def make_asgi_app(app: App | None, services: Services, hand_off: Callable[[Message], None] | None = None) -> AsgiApp:
     """The ASGI callable: Bolt on ``POST /slack/events`` (timed), ``/healthz``, ``/readyz``, ``/metrics``.
 
     ``app`` None: the probes only (Socket Mode, where Slack's requests come over the socket).
+    ``hand_off``: the background process's queue ``put`` (``send_from_here``); a request's
+    hand-offs then go once its answer is sent.
     """
     ack_seconds = slack_metrics(services.metrics).ack_seconds
     lane: FastLane | None = getattr(app, "fast_lane", None)
@@ -114,22 +116,27 @@ def make_asgi_app(app: App | None, services: Services) -> AsgiApp:
         assert app is not None
         kind = start_request()  # each request is its own asyncio task: the slot lives in its context
         started = time.perf_counter()
-        request = AsgiHttpRequest(scope, receive)  # type: ignore[arg-type]
-        body = await request.get_raw_body()
+        hold = holding() if hand_off is not None else None  # hand-offs go once the answer is sent
         try:
-            # The ack path, inline: parse + one Redis call; Web API work goes to lazy listeners.
-            headers = request.get_headers()
-            fast = lane.answer(body, headers) if lane is not None else None  # type: ignore[arg-type]
-            bolt = fast or app.dispatch(BoltRequest(body=body, query=request.query_string, headers=headers))
-            answer = AsgiHttpResponse(status=bolt.status, headers=bolt.headers, body=bolt.body)
-        except Exception:
-            # Bolt's own error path can fail on a malformed payload (e.g. block_actions with no
-            # action). Slack needs a 2xx, or it retries: log with a reference and answer empty.
-            log.exception("Bolt failed on a request (ref %s)", new_reference())
-            answer = AsgiHttpResponse(status=200, headers={"content-type": ["text/plain"]}, body="")
-        await send(answer.get_response_start())
-        await send(answer.get_response_body())
-        ack_seconds.labels(kind[0]).observe(time.perf_counter() - started)
+            request = AsgiHttpRequest(scope, receive)  # type: ignore[arg-type]
+            body = await request.get_raw_body()
+            try:
+                # The ack path, inline: parse + one Redis call; Web API work goes to lazy listeners.
+                headers = request.get_headers()
+                fast = lane.answer(body, headers) if lane is not None else None  # type: ignore[arg-type]
+                bolt = fast or app.dispatch(BoltRequest(body=body, query=request.query_string, headers=headers))
+                answer = AsgiHttpResponse(status=bolt.status, headers=bolt.headers, body=bolt.body)
+            except Exception:
+                # Bolt's own error path can fail on a malformed payload (e.g. block_actions with no
+                # action). Slack needs a 2xx, or it retries: log with a reference and answer empty.
+                log.exception("Bolt failed on a request (ref %s)", new_reference())
+                answer = AsgiHttpResponse(status=200, headers={"content-type": ["text/plain"]}, body="")
+            await send(answer.get_response_start())
+            await send(answer.get_response_body())
+            ack_seconds.labels(kind[0]).observe(time.perf_counter() - started)
+        finally:
+            if hold is not None and hand_off is not None:
+                release(hold, hand_off)  # even when the client is gone: what was recorded still syncs
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -329,8 +336,8 @@ def run_http_worker(
     services.start(scheduler=False)
     try:
         app = build_app(settings, services)
-        send_from_here(queue, app.ctx, services)
-        server = HttpServer(make_asgi_app(app, services), sock=sock).start()
+        hand_off = send_from_here(queue, app.ctx, services)
+        server = HttpServer(make_asgi_app(app, services, hand_off), sock=sock).start()
         log.info(
             "crewclock is answering Slack on port %d (%s; %s, %s, %s)",
             server.port,
