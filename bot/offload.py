@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 Message = tuple[Any, ...]
 STOP: Message = ("stop",)
+BATCH = "batch"  # ("batch", (message, ...)): one request's hand-offs
 
 
 def _entry_to_wire(entry: TimeEntry) -> tuple[Any, tuple[str, str, str]]:
@@ -68,11 +69,16 @@ def holding() -> Hold:
 
 
 def release(hold: Hold, put: Callable[[Message], None]) -> None:
-    """Send what this context held since ``hold``, in order, and stop holding."""
+    """Send what this context held since ``hold``, in order, as one message, and stop holding.
+
+    One message, not one each: the queue's feeder thread pickles and writes every message in
+    the HTTP worker, and the background wakes for every one it reads.
+    """
     held = _held.get()
     _held.reset(hold)
-    for message in held or ():
-        put(message)
+    if not held:
+        return
+    put(held[0] if len(held) == 1 else (BATCH, tuple(held)))
 
 
 def _put_when_answered(queue: Queue[Message]) -> Callable[[Message], None]:
@@ -120,10 +126,11 @@ class Receiver:
             message = self.queue.get()
             if message == STOP:
                 return
-            try:
-                self.handle(message)
-            except Exception:  # one bad message must not stop the others; the entry itself is in Redis
-                log.exception("background process could not handle %r", message[:2])
+            for one in message[1] if message[0] == BATCH else (message,):
+                try:
+                    self.handle(one)
+                except Exception:  # one bad message must not stop the others; the entry itself is in Redis
+                    log.exception("background process could not handle %r", one[:2])
 
     def handle(self, message: Message) -> None:
         kind = message[0]
