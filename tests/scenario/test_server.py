@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import urllib.request
 from datetime import date, timedelta
@@ -102,12 +103,16 @@ def test_serve_splits_acks_from_background_work_and_loses_nothing_on_sigterm(
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda: _healthy(url), timeout=15, what="crewclock serve up")
 
-        # The background process yields the cores to the acks when both want them.
-        def niceness() -> list[int]:
+        # The background process yields the cores to the acks when both want them: the workers
+        # run at niceness 0 under the normal policy, the background under the idle one.
+        def priorities() -> list[tuple[int, int]]:
             children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-            return sorted(int(Path(f"/proc/{c}/stat").read_text().rsplit(")", 1)[1].split()[16]) for c in children)
+            stats = [Path(f"/proc/{c}/stat").read_text().rsplit(")", 1)[1].split() for c in children]
+            return sorted((int(fields[16]), int(fields[38])) for fields in stats)  # niceness, policy
 
-        wait_until(lambda: niceness() == [0, 0, BACKGROUND_NICENESS], timeout=10, what="background process niced")
+        normal = (0, os.SCHED_OTHER)
+        background = (BACKGROUND_NICENESS, os.SCHED_IDLE)
+        wait_until(lambda: priorities() == [normal, normal, background], timeout=10, what="background yields")
         answers = [_post(url, f"{day} 7-3:30 job 1042", user) for user in users[:6]]
         assert all(a.startswith("Logged 8.5 h · Smith Residence") for a in answers), answers
         # The background process saved them and said so in each DM.
