@@ -14,8 +14,8 @@ waits on Postgres, Zoho or a DM goes to the background process:
 
 They travel over one ``multiprocessing.Queue``: ``put`` hands the message to a feeder
 thread and returns at once, so the ack never waits on the pipe. A request's hand-offs are
-held until its answer is on the wire (:func:`holding`, :func:`release`): the three ``put``
-calls of a quick entry and the feeder thread they wake were ~5 % of the ack's time
+held until its answer is on the wire (:func:`holding`, :func:`release`) and then sent as one
+message: putting a quick entry's three hand-offs before its answer delayed the answer by ~7 %
 (docs/benchmarks.md, issue 3), and nothing about them is urgent to the user. The background process
 builds the same app (the same follow-up functions under the same names) and runs the
 scheduler (sweeps, weekly DMs, reminders). Nothing here is the record of anything: every
