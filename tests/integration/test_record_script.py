@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, time, timedelta
 
-import fakeredis
 import pytest
-import redis
 
 from core.domain.clock import week_range
 from core.domain.entry import TimeEntry
@@ -22,15 +20,6 @@ from tests.integration.test_week_lock_lua import entry_on
 from tests.support.builders import TEAM
 
 DAY = date(2026, 11, 25)
-
-
-@pytest.fixture(params=["redis", "fakeredis"])
-def hot(request: pytest.FixtureRequest) -> HotStore:
-    if request.param == "redis":
-        client: redis.Redis = request.getfixturevalue("real_redis")
-    else:
-        client = fakeredis.FakeRedis()
-    return HotStore(client)
 
 
 def shift(day: date, start: int, end: int, user: str = "U1") -> TimeEntry:

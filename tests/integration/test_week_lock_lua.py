@@ -6,9 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-import fakeredis
 import pytest
-import redis
 
 from core.domain.clock import week_range
 from core.domain.entry import SinkState, SyncStatus, TimeEntry
@@ -38,15 +36,6 @@ def entry_on(day: date, user: str = "U1") -> TimeEntry:
         updated_at=datetime(2026, 1, 1, tzinfo=UTC),
         postgres=SinkState(SyncStatus.PENDING),
     )
-
-
-@pytest.fixture(params=["redis", "fakeredis"])
-def hot(request: pytest.FixtureRequest) -> HotStore:
-    if request.param == "redis":
-        client: redis.Redis = request.getfixturevalue("real_redis")
-    else:
-        client = fakeredis.FakeRedis()
-    return HotStore(client)
 
 
 @pytest.mark.parametrize("week_start", range(7))
