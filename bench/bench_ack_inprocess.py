@@ -99,9 +99,9 @@ async def send_all(apps: Apps, requests: Sequence[bench_ack.Request], rate: floa
     """(seconds until the answer was sent, seconds until the app returned) for each request."""
     times = []
     start = time.perf_counter()
-    for k, (body, headers) in enumerate(requests):
+    for index, (body, headers) in enumerate(requests):
         if rate:
-            await asyncio.sleep(max(0.0, start + k / rate - time.perf_counter()))
+            await asyncio.sleep(max(0.0, start + index / rate - time.perf_counter()))
         scope = {
             "type": "http",
             "method": "POST",
