@@ -54,21 +54,30 @@ def _entry_to_wire(entry: TimeEntry) -> tuple[Any, tuple[str, str, str]]:
 ForkingPickler.register(TimeEntry, _entry_to_wire)
 
 
+class _Held:
+    """One request's hand-offs, and where they go once its answer is sent."""
+
+    def __init__(self, put: Callable[[Message], None]) -> None:
+        self.put = put
+        self.messages: list[Message] = []
+
+
 # The hand-offs of the request being answered in this context; None outside a request.
-_held: contextvars.ContextVar[list[Message] | None] = contextvars.ContextVar("crewclock_held", default=None)
-Hold = contextvars.Token[list[Message] | None]
+_held: contextvars.ContextVar[_Held | None] = contextvars.ContextVar("crewclock_held", default=None)
+Hold = contextvars.Token[_Held | None]
 
 
-def holding() -> Hold:
-    """From now on, this context's hand-offs wait for :func:`release` (the request's answer sent).
+def holding(put: Callable[[Message], None]) -> Hold:
+    """From now on, this context's hand-offs wait for :func:`release` (the request's answer sent),
+    which gives them to ``put`` (the queue's, as :func:`send_from_here` returns it).
 
     Each asyncio task (each request) has a context of its own; threads Bolt starts do not
     inherit it, so their hand-offs go at once.
     """
-    return _held.set([])
+    return _held.set(_Held(put))
 
 
-def release(hold: Hold, put: Callable[[Message], None]) -> None:
+def release(hold: Hold) -> None:
     """Send what this context held since ``hold``, in order, as one message, and stop holding.
 
     One message, not one each: the queue's feeder thread pickles and writes every message in
@@ -76,9 +85,10 @@ def release(hold: Hold, put: Callable[[Message], None]) -> None:
     """
     held = _held.get()
     _held.reset(hold)
-    if not held:
+    if held is None or not held.messages:
         return
-    put(held[0] if len(held) == 1 else (BATCH, tuple(held)))
+    messages = held.messages
+    held.put(messages[0] if len(messages) == 1 else (BATCH, tuple(messages)))
 
 
 def _put_when_answered(queue: Queue[Message]) -> Callable[[Message], None]:
@@ -87,7 +97,7 @@ def _put_when_answered(queue: Queue[Message]) -> Callable[[Message], None]:
         if held is None:
             queue.put(message)
         else:
-            held.append(message)
+            held.messages.append(message)
 
     return put
 
@@ -95,7 +105,7 @@ def _put_when_answered(queue: Queue[Message]) -> Callable[[Message], None]:
 def send_from_here(queue: Queue[Message], ctx: BotContext, services: Services) -> Callable[[Message], None]:
     """In an HTTP worker: hand fresh entries, DM notes and follow-ups to the background process.
 
-    Returns the queue's ``put``, for :func:`release`.
+    Returns the queue's ``put``, for :func:`holding`.
     """
     put = _put_when_answered(queue)
     services.sync.forward_to(lambda entry_id: put(("sync", entry_id)))

@@ -116,7 +116,7 @@ def make_asgi_app(app: App | None, services: Services, hand_off: Callable[[Messa
         assert app is not None
         kind = start_request()  # each request is its own asyncio task: the slot lives in its context
         started = time.perf_counter()
-        hold = holding() if hand_off is not None else None  # hand-offs go once the answer is sent
+        hold = holding(hand_off) if hand_off is not None else None  # hand-offs go once the answer is sent
         try:
             request = AsgiHttpRequest(scope, receive)  # type: ignore[arg-type]
             body = await request.get_raw_body()
@@ -135,8 +135,8 @@ def make_asgi_app(app: App | None, services: Services, hand_off: Callable[[Messa
             await send(answer.get_response_body())
             ack_seconds.labels(kind[0]).observe(time.perf_counter() - started)
         finally:
-            if hold is not None and hand_off is not None:
-                release(hold, hand_off)  # even when the client is gone: what was recorded still syncs
+            if hold is not None:
+                release(hold)  # even when the client is gone: what was recorded still syncs
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
