@@ -176,7 +176,7 @@ class HotStore:
         loads it) and a broken connection (it reconnects and retries, as it would have anyway).
         """
         client = self._writer()
-        conn = client.connection if self._own_connections else None
+        conn = client.connection  # None unless _writer gave this thread a connection of its own
         if conn is None:
             return self._record(args=args, client=client)
         try:
