@@ -22,6 +22,9 @@ for its own (user, date), so none overlaps.
 * Scenarios: healthy; Bolt's default ``process_before_response=False``; Postgres unreachable
   (DATABASE_URL on a closed port, after migrating); Zoho hanging (a sink whose push blocks);
   and both at once. Redis is emptied (jobs re-cached) before each, so no backlog carries over.
+  Last, the machine's floor: the same ``HttpServer`` (uvicorn) answering every request with a
+  constant ephemeral reply, no Slack app behind it; the ack's p50 over this row is the part of
+  the figure that is crewclock's, which varies far less between machines than either figure.
 
 Uses Redis db 13 and the Postgres database crewclock_bench_ack (both wiped). ``BENCH_LOG_LEVEL``
 sets the bot's log level (default WARNING).
@@ -111,6 +114,10 @@ def run_bot(args: argparse.Namespace) -> int:
 
     sock = listening_socket("127.0.0.1", 0)
     signals = ShutdownSignal().install()
+    if args.floor:
+        print(sock.getsockname()[1], flush=True)
+        _floor_server(sock, signals)
+        return 0
     if args.single and args.workers <= 1:
         print(sock.getsockname()[1], flush=True)
         _single_process_bot(args, sock, signals)
@@ -172,6 +179,27 @@ def _single_process_bot(args: argparse.Namespace, sock: Any, signals: Any = None
     server.stop(deadline_s=2)
     services.stop()
     os._exit(0)  # lazy listeners of a hung run may still wait on FakeSlack; nothing left to keep
+
+
+FLOOR_ANSWER = b'{"response_type":"ephemeral","text":"Logged 8.0 h"}'
+
+
+def _floor_server(sock: Any, signals: Any) -> None:
+    """The floor: the bot's HTTP server with an app that reads the body and answers a constant."""
+    from bot.server import HttpServer
+
+    async def constant(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        while (await receive()).get("more_body"):
+            pass
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(FLOOR_ANSWER)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": FLOOR_ANSWER})
+
+    server = HttpServer(constant, sock=sock).start()
+    signals.wait()
+    server.stop(deadline_s=2)
 
 
 def run_fake_slack(args: argparse.Namespace) -> int:
@@ -308,6 +336,7 @@ class Scenario:
     zoho_hangs: bool = False
     process_before_response: bool = True
     single: bool = False  # every part in one process (no bot.offload), as serve ran before
+    floor: bool = False  # uvicorn answering a constant: what the machine costs any Python HTTP endpoint
 
 
 def with_bot(
@@ -323,6 +352,8 @@ def with_bot(
         args.append("--bolt-default")
     if scenario.single:
         args.append("--single")
+    if scenario.floor:
+        args.append("--floor")
     return _spawn(*args)
 
 
@@ -343,6 +374,7 @@ def main_run(args: argparse.Namespace) -> int:
         Scenario("Zoho hangs (Postgres healthy)", "healthy", zoho_hangs=True),
         Scenario("Postgres unreachable and Zoho hangs", "unreachable", zoho_hangs=True),
         Scenario("healthy, one process doing everything (before bot.offload)", "healthy", single=True),
+        Scenario("the machine's floor: uvicorn answering a constant, no app", "healthy", floor=True),
     ]
     if args.only:
         scenarios = [scenarios[int(i)] for i in args.only.split(",")]
@@ -427,6 +459,9 @@ def main_run(args: argparse.Namespace) -> int:
     healthy = pct(rows[0][1].latencies, 50)
     for scenario, run in rows[1:]:
         print(f"\np50 {scenario.name} / first row: {pct(run.latencies, 50) / healthy:.2f}", end="")
+    floors = [pct(run.latencies, 50) for scenario, run in rows if scenario.floor]
+    if floors and not rows[0][0].floor:
+        print(f"\np50 of the first row above the machine's floor: {(healthy - floors[0]) * 1e3:.2f} ms", end="")
     if compared:
         print(f"\n\n### process_before_response at {args.compare_rate:.0f}/s (far from saturation)\n")
         print("| Bolt setting | answered | not logged | p50 | p99 |\n|---|---|---|---|---|")
@@ -473,6 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bot.add_argument("--bolt-default", dest="process_before_response", action="store_false")
     bot.add_argument("--workers", type=int, default=1)
     bot.add_argument("--single", action="store_true", help="every part in each worker process")
+    bot.add_argument("--floor", action="store_true", help="uvicorn answering a constant (no Slack app)")
     fake = sub.add_parser("fake-slack", help="(internal) the Web API process")
     fake.add_argument("--slack-latency", type=float, default=0.05)
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per open-loop row")

@@ -27,8 +27,10 @@ def machine() -> str:
     cpu = "unknown cpu"
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
+            info = dict(line.split(":", 1) for line in f.read().split("\n\n")[0].splitlines() if ":" in line)
+        info = {name.strip(): value.strip() for name, value in info.items()}
+        cpu = f"{info['model name']} (family {info.get('cpu family', '?')}, model {info.get('model', '?')})"
+    except (OSError, KeyError):
         pass
     redis_v = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2]
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, Redis {redis_v.removeprefix('v=')}"
