@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import redis
 import sqlalchemy as sa
 
 from bot.server import BACKGROUND_NICENESS
@@ -19,7 +20,7 @@ from core.sql.store import SqlStore
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
 from tests.scenario.conftest import RunningBot, kill_serve, start_serve, stop_serve, wait_until
-from tests.support.servers import free_port
+from tests.support.servers import PrivateRedis, free_port
 
 
 def test_healthz_answers_200_json_with_redis_up(bot: RunningBot) -> None:
@@ -131,6 +132,44 @@ def test_serve_splits_acks_from_background_work_and_loses_nothing_on_sigterm(
     with sql.engine.connect() as conn:
         saved = conn.execute(sa.text("SELECT slack_user_id FROM time_entries")).scalars().all()
     assert sorted(saved) == users
+
+
+def test_serve_on_redis_over_its_unix_socket_acknowledges_saves_and_confirms(
+    fake_slack: FakeSlack, base_settings: Settings, sql: SqlStore
+) -> None:
+    """docs/deploy.md: a bot on Redis's own host may connect over its Unix socket (REDIS_URL=unix://…).
+
+    The ack's fast path (``HotStore._run_record``), the background sync and the DM all work on it.
+    """
+    sql.upsert_jobs([Job("1042", "Smith Residence")])
+    redis_server = PrivateRedis().start()
+    port = free_port()
+    process = start_serve(fake_slack, base_settings, port, workers=1, env={"REDIS_URL": redis_server.socket_url})
+    day = (date.today() - timedelta(days=1)).isoformat()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _healthy(url), timeout=15, what="crewclock serve up")
+        answers = [_post(url, f"{day} 7-3:30 job 1042", f"U0SOCK{i}") for i in range(3)]
+        assert all(a.startswith("Logged 8.5 h · Smith Residence") for a in answers), answers
+        wait_until(lambda: len(fake_slack.calls("chat.postMessage")) >= 3, timeout=10, what="three DMs")
+        wait_until(
+            lambda: all(
+                "✅ saved" in fake_slack.messages(fake_slack.dm_channel(f"U0SOCK{i}"))[0]["text"] for i in range(3)
+            ),
+            timeout=10,
+            what="each DM says saved",
+        )
+        held = redis.Redis.from_url(redis_server.socket_url).dbsize()
+        code, output = stop_serve(process, timeout=30)
+    finally:
+        kill_serve(process)
+        redis_server.close()
+    assert code == 0, output
+    assert "Traceback" not in output
+    assert held > 0  # the entries went to the socket's server, not the shared one on the TCP port
+    with sql.engine.connect() as conn:
+        saved = conn.execute(sa.text("SELECT slack_user_id FROM time_entries")).scalars().all()
+    assert sorted(saved) == ["U0SOCK0", "U0SOCK1", "U0SOCK2"]
 
 
 def test_a_sigterm_to_the_whole_group_still_syncs_and_confirms_every_acknowledged_entry(

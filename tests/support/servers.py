@@ -48,8 +48,14 @@ class PrivateRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def socket_url(self) -> str:
+        """The same server over its Unix socket (how a bot on Redis's own host may connect)."""
+        return f"unix://{self.dir / 'redis.sock'}?db=0"
+
     def start(self) -> PrivateRedis:
         args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir)]
+        args += ["--unixsocket", str(self.dir / "redis.sock"), "--unixsocketperm", "700"]
         args += ["--save", "", "--appendonly", "no", *self.extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_port(self.port)
