@@ -420,7 +420,7 @@ def main_run(args: argparse.Namespace) -> int:
                 saved_before = saved_entries(engine)  # from the rows above
                 warmed = in_child(closed_loop, port, warm_up, 30.0, args.closed_clients)
                 time.sleep(SETTLE_S)
-                requests = quick_entries("C", int(args.closed_seconds * 3000), 2000)
+                requests = quick_entries("C", int(args.closed_seconds * 5000), 2000)  # two workers passed 3,000/s
                 closed = in_child(closed_loop, port, requests, args.closed_seconds, args.closed_clients)
                 # Acks are half of "sustains": how long until Postgres holds every acknowledged entry,
                 # and until every one of them has its DM.
