@@ -25,6 +25,8 @@ for its own (user, date), so none overlaps.
   Last, the machine's floor: the same ``HttpServer`` (uvicorn) answering every request with a
   constant ephemeral reply, no Slack app behind it; the ack's p50 over this row is the part of
   the figure that is crewclock's, which varies far less between machines than either figure.
+  And a shift's end as it comes in service: every request from a different crew member, known
+  only from Redis (an earlier day's profile and DM channel), so each ack also reads the profile.
 
 Uses Redis db 13 and the Postgres database crewclock_bench_ack (both wiped). ``BENCH_LOG_LEVEL``
 sets the bot's log level (default WARNING).
@@ -310,6 +312,20 @@ def reset_redis(database_url: str) -> None:
     engine.dispose()
 
 
+def known_from_an_earlier_day(users: Sequence[str]) -> None:
+    """What an earlier day's ``/hours`` left in Redis for each user: their profile and DM channel."""
+    from bot.confirmations import DM_CHANNEL_TTL_S, dm_key
+    from bot.context import SlackUser
+    from bot.listeners.commands.hours import save_profile
+    from tests.fakes.slack_api import DEFAULT_TZ, dm_channel_id
+
+    client = redis.Redis.from_url(REDIS_URL)
+    for user in users:
+        save_profile(client, SlackUser(user, TEAM, user.lower(), f"{user.lower()}@example.com", DEFAULT_TZ))
+        client.set(dm_key(user), dm_channel_id(user), ex=DM_CHANNEL_TTL_S)
+    client.close()
+
+
 Request = tuple[bytes, dict[str, str]]
 
 
@@ -336,6 +352,7 @@ class Scenario:
     zoho_hangs: bool = False
     process_before_response: bool = True
     single: bool = False  # every part in one process (no bot.offload), as serve ran before
+    first_of_day: bool = False  # every request a different crew member, known only from Redis
     floor: bool = False  # uvicorn answering a constant: what the machine costs any Python HTTP endpoint
 
 
@@ -375,6 +392,11 @@ def main_run(args: argparse.Namespace) -> int:
         Scenario("Postgres unreachable and Zoho hangs", "unreachable", zoho_hangs=True),
         Scenario("healthy, one process doing everything (before bot.offload)", "healthy", single=True),
         Scenario("the machine's floor: uvicorn answering a constant, no app", "healthy", floor=True),
+        Scenario(
+            "healthy, each request a crew member's first of the day (profile in Redis, not in memory)",
+            "healthy",
+            first_of_day=True,
+        ),
     ]
     if args.only:
         scenarios = [scenarios[int(i)] for i in args.only.split(",")]
@@ -384,11 +406,18 @@ def main_run(args: argparse.Namespace) -> int:
         for index, scenario in enumerate(scenarios):
             bot, port = with_bot(scenario, database_url, slack_url, args.workers)
             try:
-                # Warm-up, not counted: every crew member logs once (their profile and DM get cached).
-                in_child(open_loop, port, quick_entries(f"S{index}", CREW, CREW, first_day=DAYS - 1), args.rate)
-                time.sleep(SETTLE_S)  # its DMs and syncs finish before the measured run
+                if scenario.first_of_day:
+                    # A shift's end: each crew member logs once, known from an earlier day (profile and
+                    # DM channel in Redis), so the worker holds none of them in memory.
+                    requests = quick_entries(f"F{index}", n, n)
+                    known_from_an_earlier_day([f"UF{index}{i:05d}" for i in range(n)])
+                else:
+                    # Warm-up, not counted: every crew member logs once (their profile and DM get cached).
+                    in_child(open_loop, port, quick_entries(f"S{index}", CREW, CREW, first_day=DAYS - 1), args.rate)
+                    requests = quick_entries(f"S{index}", n, CREW)
+                time.sleep(SETTLE_S)  # the warm-up's DMs and syncs finish before the measured run
                 cpu_before = cpu_seconds(bot.pid)
-                run = in_child(open_loop, port, quick_entries(f"S{index}", n, CREW), args.rate)
+                run = in_child(open_loop, port, requests, args.rate)
                 time.sleep(SETTLE_S)  # the run's background work (DMs, syncs, retries) counts too
                 run.cpu_seconds = cpu_seconds(bot.pid) - cpu_before
             finally:

@@ -74,14 +74,19 @@ def _profile(tz: str, email: str, seen_at: float) -> KnownProfile:
     return KnownProfile(tz, email, known=True, fresh=time.time() - seen_at < PROFILE_REFRESH_S)
 
 
+def save_profile(client: redis.Redis, user: SlackUser) -> None:
+    """Keep the user's profile in Redis for the next acks (any process), as seen now."""
+    client.set(
+        _known_key(user.team_id, user.user_id),
+        json.dumps([user.tz, user.email, int(time.time())]),
+        ex=KNOWN_PROFILE_TTL_S,
+    )
+
+
 def remember_profile(ctx: BotContext, user: SlackUser) -> None:
     """Cache the profile for the next ack; best effort: the entry is saved whether this works or not."""
     try:
-        ctx.services.redis.set(
-            _known_key(user.team_id, user.user_id),
-            json.dumps([user.tz, user.email, int(time.time())]),
-            ex=KNOWN_PROFILE_TTL_S,
-        )
+        save_profile(ctx.services.redis, user)
     except redis.RedisError as exc:
         log.warning("could not cache the profile of %s: %s", user.user_id, exc)
 
