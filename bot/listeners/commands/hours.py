@@ -25,6 +25,7 @@ from bot.errors import NOT_SAVED
 from bot.listeners import own_actor
 from bot.listeners.views.entry_modal import after_save, open_entry_modal, prefill_from_quick, zone_named
 from bot.lru import Lru
+from bot.profile_changes import ProfileChanges, announce
 from bot.views.confirmation import summary_line
 from bot.views.entry_modal import FIELDS, ModalMetadata, ambiguous_job_notice, missing_job_notice
 from core.domain.clock import today_in
@@ -39,7 +40,7 @@ COMMAND = "/hours"
 FOLLOW_UP = "hours.follow_up"
 KNOWN_PROFILE_TTL_S = 30 * 86400
 PROFILE_REFRESH_S = 86400  # look the profile up again (lazily) once a day: time zones change rarely
-PROFILE_MEMORY_S = 300.0  # how long an ack trusts a profile held in process memory
+PROFILE_MEMORY_S = 300.0  # how long an ack trusts a held profile when no subscription vouches for it
 PROFILES_IN_MEMORY = 50_000
 
 
@@ -50,7 +51,12 @@ class KnownProfile:
     tz: str
     email: str
     known: bool
-    fresh: bool = False  # seen within PROFILE_REFRESH_S: the follow-up need not look again
+    seen_at: float = 0.0  # when it was last looked up in Slack (epoch seconds)
+
+    @property
+    def fresh(self) -> bool:
+        """Seen within PROFILE_REFRESH_S: the follow-up need not look again."""
+        return self.known and time.time() - self.seen_at < PROFILE_REFRESH_S
 
 
 def _known_key(team_id: str, user_id: str) -> str:
@@ -67,20 +73,19 @@ def known_profile(ctx: BotContext, team_id: str, user_id: str) -> KnownProfile:
     if raw is None:
         return KnownProfile(ctx.settings.timezone, "", known=False)
     tz, email, *seen = json.loads(raw)
-    return _profile(tz, email, seen[0] if seen else 0)
-
-
-def _profile(tz: str, email: str, seen_at: float) -> KnownProfile:
-    return KnownProfile(tz, email, known=True, fresh=time.time() - seen_at < PROFILE_REFRESH_S)
+    return KnownProfile(tz, email, known=True, seen_at=seen[0] if seen else 0.0)
 
 
 def save_profile(client: redis.Redis, user: SlackUser) -> None:
-    """Keep the user's profile in Redis for the next acks (any process), as seen now."""
-    client.set(
+    """Keep the user's profile in Redis for the next acks (any process), as seen now, and say so."""
+    pipe = client.pipeline(transaction=False)
+    pipe.set(
         _known_key(user.team_id, user.user_id),
         json.dumps([user.tz, user.email, int(time.time())]),
         ex=KNOWN_PROFILE_TTL_S,
     )
+    announce(pipe, user.team_id, user.user_id)  # processes holding the old one drop it
+    pipe.execute()
 
 
 def remember_profile(ctx: BotContext, user: SlackUser) -> None:
@@ -91,29 +96,52 @@ def remember_profile(ctx: BotContext, user: SlackUser) -> None:
         log.warning("could not cache the profile of %s: %s", user.user_id, exc)
 
 
-class RecentProfiles:
-    """Profiles this process read or refreshed in the last ``PROFILE_MEMORY_S``: the ack skips Redis for them.
+@dataclass(frozen=True, slots=True)
+class _Held:
+    profile: KnownProfile
+    read_at: float  # time.monotonic()
+    session: int  # the ProfileChanges subscription that vouches for it; 0: none
 
-    Another process's refresh (a changed time zone, rare) reaches this one within that time.
-    Bounded: the least recently used go first.
+
+class RecentProfiles:
+    """Profiles this process has read or refreshed: the ack skips Redis for them.
+
+    With :meth:`listen`, a profile read while subscribed to saved profiles is held for as
+    long as that subscription lasts (any process saving the user's profile makes this one
+    drop it); otherwise for ``PROFILE_MEMORY_S``, within which another process's refresh (a
+    changed time zone, rare) reaches this one. Bounded: the least recently used go first.
     """
 
     def __init__(self, capacity: int = PROFILES_IN_MEMORY) -> None:
-        self._held: Lru[tuple[str, str], tuple[float, KnownProfile]] = Lru(capacity)
+        self._held: Lru[tuple[str, str], _Held] = Lru(capacity)
+        self._changes: ProfileChanges | None = None
+
+    def listen(self, client: redis.Redis) -> ProfileChanges:
+        """Subscribe to saved profiles (a thread); the caller stops it."""
+        self._changes = ProfileChanges(client, lambda team_id, user_id: self._held.drop((team_id, user_id)))
+        return self._changes.start()
 
     def get(self, ctx: BotContext, team_id: str, user_id: str) -> KnownProfile:
         key = (team_id, user_id)
+        changes = self._changes
         held = self._held.get(key)
-        if held is not None and time.monotonic() - held[0] < PROFILE_MEMORY_S:
-            return held[1]
+        if held is not None and (
+            (held.session and changes is not None and held.session == changes.session)
+            or time.monotonic() - held.read_at < PROFILE_MEMORY_S
+        ):
+            return held.profile
+        session, generation = (changes.session, changes.generation) if changes is not None else (0, 0)
         profile = known_profile(ctx, team_id, user_id)
         if profile.known:
-            self._held.put(key, (time.monotonic(), profile))
+            self._held.put(key, _Held(profile, time.monotonic(), session))
+            if changes is not None and changes.generation != generation:
+                self._held.drop(key)  # a save crossed this read: what was read may be the older one
         return profile
 
     def remember(self, ctx: BotContext, user: SlackUser) -> None:
         remember_profile(ctx, user)
-        self._held.put((user.team_id, user.user_id), (time.monotonic(), _profile(user.tz, user.email, time.time())))
+        profile = KnownProfile(user.tz, user.email, known=True, seen_at=time.time())
+        self._held.put((user.team_id, user.user_id), _Held(profile, time.monotonic(), 0))
 
 
 def command_text(body: dict[str, Any]) -> str:
@@ -134,6 +162,7 @@ def _ephemeral(text: str) -> dict[str, str]:
 
 def register(app: App, ctx: BotContext) -> None:
     profiles = RecentProfiles()  # one per app, like the listeners using it
+    ctx.services.extra_closers.append(profiles.listen(ctx.services.redis).stop)
 
     def answer(body: dict[str, Any]) -> dict[str, str] | None:
         """The ack of one ``/hours``: what Slack shows the user (None: nothing); its follow-up queued.
