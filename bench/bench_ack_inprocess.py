@@ -19,7 +19,9 @@ returns (the whole of its CPU on the event loop).
 ``HotStore._run_record``'s direct write and read), ``decode`` (decode what a create stored
 instead of returning the entry sent, ``codec.round_trips``), ``form`` (``urllib.parse.parse_qsl``
 instead of ``bot.fast_lane.form_fields``), ``hold`` (hand-offs put on the queue during the ack
-instead of once its answer is sent, ``bot.offload.holding``).
+instead of once its answer is sent, ``bot.offload.holding``), ``profile-memory`` (every ack reads
+the user's profile from Redis, as it did for a crew member back after more than five minutes,
+instead of holding it while subscribed to saved profiles, ``bot.profile_changes``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from bench.common import machine
 from bot import fast_lane
 from bot.app import build_app
 from bot.context import SlackUser
+from bot.listeners.commands import hours
 from bot.listeners.commands.hours import remember_profile
 from bot.offload import send_from_here
 from bot.server import AsgiApp, make_asgi_app
@@ -48,6 +51,7 @@ from tests.fakes.slack_api import FakeSlack
 
 # The code as it is, put back after each turn with a change undone.
 RUN_RECORD, ROUND_TRIPS, FORM_FIELDS = HotStore._run_record, codec.round_trips, fast_lane.form_fields
+HELD_PROFILE = hours.RecentProfiles.get
 
 
 def _through_redis_py(self: HotStore, args: list[Any]) -> Any:
@@ -82,11 +86,20 @@ def undo_hold(undone: bool, apps: Apps) -> None:
     apps.current = apps.at_once if undone else apps.holding
 
 
+def _profile_from_redis(self: hours.RecentProfiles, ctx: Any, team_id: str, user_id: str) -> hours.KnownProfile:
+    return hours.known_profile(ctx, team_id, user_id)
+
+
+def undo_profile_memory(undone: bool, apps: Apps) -> None:
+    hours.RecentProfiles.get = _profile_from_redis if undone else HELD_PROFILE  # type: ignore[method-assign]
+
+
 CHANGES: dict[str, Callable[[bool, Apps], None]] = {
     "redis-call": undo_redis_call,
     "decode": undo_decode,
     "form": undo_form,
     "hold": undo_hold,
+    "profile-memory": undo_profile_memory,
 }
 
 
@@ -155,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for i in range(users):  # profiles known, as in steady use (the ack then reads no profile from Redis)
             user = SlackUser(f"UP{i:05d}", bench_ack.TEAM, "crew", f"crew{i}@example.com", "America/New_York")
             remember_profile(app.ctx, user)
+        time.sleep(0.5)  # word of those saves reaches the app before its acks read them
         warm_up = bench_ack.quick_entries("P", users, users, first_day=1)
         # One entry per (user, day), within the hot window: 500 users × 28 days at most.
         measured = bench_ack.quick_entries("P", min(args.requests, users * 28), users, first_day=2)
