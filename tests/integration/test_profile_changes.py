@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time as real_time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -21,6 +21,7 @@ from bot.context import SlackUser
 from bot.listeners.commands import hours
 from bot.listeners.commands.hours import PROFILE_MEMORY_S, PROFILE_REFRESH_S, RecentProfiles, remember_profile
 from bot.profile_changes import ProfileChanges
+from tests.support.waiting import wait_until
 
 TEAM = "T0CHANGE1"
 DEFAULT_ZONE = "UTC"
@@ -61,7 +62,7 @@ def worker(redis_url: str, real_redis: redis.Redis) -> Iterator[tuple[Any, Recen
     client = redis.Redis.from_url(redis_url)
     profiles = RecentProfiles()
     changes = profiles.listen(client)
-    wait_until(lambda: changes.session != 0, "the worker subscribed")
+    wait_until(lambda: changes.session != 0, what="the worker subscribed")
     yield context(client), profiles, changes
     changes.stop(wait=True)  # before its connection closes under it
     client.close()
@@ -75,14 +76,6 @@ def background(redis_url: str) -> Iterator[Any]:
     client.close()
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    deadline = real_time.monotonic() + timeout
-    while not condition():
-        if real_time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        real_time.sleep(0.01)
-
-
 def crew(user_id: str, tz: str) -> SlackUser:
     return SlackUser(user_id, TEAM, f"Crew {user_id}", f"{user_id.lower()}@example.com", tz)
 
@@ -91,7 +84,7 @@ def saved(background: Any, changes: ProfileChanges, user: SlackUser) -> None:
     """The background process saves the profile, and the worker has had word of it."""
     before = changes.generation
     remember_profile(background, user)
-    wait_until(lambda: changes.generation > before, "the worker heard of the save")
+    wait_until(lambda: changes.generation > before, what="the worker heard of the save")
 
 
 def overwrite_silently(client: redis.Redis, user_id: str, tz: str) -> None:
@@ -123,7 +116,7 @@ def test_a_profile_saved_by_another_process_replaces_the_held_one_at_once(
 
     remember_profile(background, crew("U1", "America/New_York"))  # the user moved; the refresh saw it
 
-    wait_until(lambda: profiles.get(ctx, TEAM, "U1").tz == "America/New_York", "the worker sees the new zone")
+    wait_until(lambda: profiles.get(ctx, TEAM, "U1").tz == "America/New_York", what="the worker sees the new zone")
     assert profiles.get(ctx, TEAM, "U2").known is False  # other users are untouched by the message
 
 
@@ -136,7 +129,7 @@ def test_after_the_subscription_breaks_what_was_held_is_trusted_for_minutes_only
     first_session = changes.session
 
     real_redis.client_kill_filter(_type="pubsub")  # a saved profile's message could be lost now
-    wait_until(lambda: changes.session not in (0, first_session), "the worker subscribed again")
+    wait_until(lambda: changes.session not in (0, first_session), what="the worker subscribed again")
     overwrite_silently(ctx.services.redis, "U1", "Asia/Tokyo")
 
     clock.advance(PROFILE_MEMORY_S - 1)
@@ -159,7 +152,7 @@ def test_a_save_that_crosses_the_read_is_not_held(
         profile = read(ctx, team_id, user_id)
         before = changes.generation
         remember_profile(background, crew("U1", "America/New_York"))
-        wait_until(lambda: changes.generation > before, "the message arrived mid-read")
+        wait_until(lambda: changes.generation > before, what="the message arrived mid-read")
         return profile
 
     monkeypatch.setattr(hours, "known_profile", read_then_another_process_saves)

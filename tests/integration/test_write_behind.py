@@ -18,15 +18,7 @@ from core.sql.store import SqlStore
 from core.sync.engine import PROBE_BATCH, RetryPolicy, SyncEngine
 from core.sync.postgres_sink import PostgresSink
 from tests.support.builders import CountingSink, ScriptedSink, actor, days_ago, draft
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
+from tests.support.waiting import wait_until
 
 
 def rows(sql: SqlStore) -> list[tuple[str, int]]:

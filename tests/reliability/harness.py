@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import redis
@@ -36,6 +36,7 @@ from tests.fakes.slack_api import TEAM_ID, FakeSlack
 from tests.fakes.slack_requests import SIGNING_SECRET, SignedResponse, signed_headers, slash_command_body
 from tests.fakes.zoho_api import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, FakeZoho
 from tests.support.servers import PrivatePostgres, PrivateRedis, free_port
+from tests.support.waiting import wait_until
 
 BOT_TOKEN = "xoxb-reliability-bot-token-7d3f"  # a test value, not a credential
 JOBS = (Job("1042", "Smith Residence", True, "ZJ-1042"), Job("2001", "Sun Valley Clinic", True, "ZJ-2001"))
@@ -49,8 +50,6 @@ _PROXY_NAMES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}  # all tra
 
 # urllib without any proxy, whatever the environment says.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-T = TypeVar("T")
 
 
 def clean_environment() -> dict[str, str]:
@@ -70,18 +69,6 @@ def send(url: str, body: bytes | None, headers: dict[str, str], timeout: float =
             return SignedResponse(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
     except urllib.error.HTTPError as error:
         return SignedResponse(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
-
-
-def wait_until(predicate: Callable[[], T], *, timeout: float, what: str, interval: float = 0.05) -> T:
-    """Poll ``predicate`` until it returns something truthy; TimeoutError naming ``what`` otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached in {timeout}s")
-        time.sleep(interval)
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

@@ -47,6 +47,7 @@ from tests.fakes.slack_requests import (
     view_for_payload,
     view_submission_body,
 )
+from tests.support.waiting import wait_until  # noqa: F401 - re-exported to the scenario tests
 
 BOT_TOKEN = "xoxb-crewclock-test"  # a test value, not a credential
 JOBS = (
@@ -239,18 +240,6 @@ def json_param(call: dict[str, Any], name: str) -> Any:
     """A Web API call's parameter that slack_sdk sent JSON-encoded (view, blocks)."""
     value = call["params"][name]
     return json.loads(value) if isinstance(value, str) else value
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
-    """Poll ``predicate`` until it returns something truthy (lazy listeners run after the ack)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached in {timeout}s")
-        time.sleep(0.02)
 
 
 def open_modal(bot: RunningBot, user_id: str = USER_ID) -> dict[str, Any]:
