@@ -87,6 +87,16 @@ def saved(background: Any, changes: ProfileChanges, user: SlackUser) -> None:
     wait_until(lambda: changes.generation > before, what="the worker heard of the save")
 
 
+def holding_denver(
+    worker: tuple[Any, RecentProfiles, ProfileChanges], background: Any
+) -> tuple[Any, RecentProfiles, ProfileChanges]:
+    """U1's profile (America/Denver), saved by the background process and read by the worker's ack."""
+    ctx, profiles, changes = worker
+    saved(background, changes, crew("U1", "America/Denver"))
+    assert profiles.get(ctx, TEAM, "U1").tz == "America/Denver"
+    return worker
+
+
 def overwrite_silently(client: redis.Redis, user_id: str, tz: str) -> None:
     """Change the stored profile without saying so (no process does this): shows whether the worker reads Redis."""
     client.set(
@@ -97,9 +107,7 @@ def overwrite_silently(client: redis.Redis, user_id: str, tz: str) -> None:
 def test_a_profile_is_held_past_the_old_five_minutes_while_the_subscription_lives(
     worker: tuple[Any, RecentProfiles, ProfileChanges], background: Any, clock: Clock
 ) -> None:
-    ctx, profiles, changes = worker
-    saved(background, changes, crew("U1", "America/Denver"))
-    assert profiles.get(ctx, TEAM, "U1").tz == "America/Denver"
+    ctx, profiles, _ = holding_denver(worker, background)
 
     overwrite_silently(ctx.services.redis, "U1", "Asia/Tokyo")
     clock.advance(10 * PROFILE_MEMORY_S)
@@ -110,9 +118,7 @@ def test_a_profile_is_held_past_the_old_five_minutes_while_the_subscription_live
 def test_a_profile_saved_by_another_process_replaces_the_held_one_at_once(
     worker: tuple[Any, RecentProfiles, ProfileChanges], background: Any, clock: Clock
 ) -> None:
-    ctx, profiles, changes = worker
-    saved(background, changes, crew("U1", "America/Denver"))
-    assert profiles.get(ctx, TEAM, "U1").tz == "America/Denver"
+    ctx, profiles, _ = holding_denver(worker, background)
 
     remember_profile(background, crew("U1", "America/New_York"))  # the user moved; the refresh saw it
 
@@ -123,9 +129,7 @@ def test_a_profile_saved_by_another_process_replaces_the_held_one_at_once(
 def test_after_the_subscription_breaks_what_was_held_is_trusted_for_minutes_only(
     worker: tuple[Any, RecentProfiles, ProfileChanges], background: Any, clock: Clock, real_redis: redis.Redis
 ) -> None:
-    ctx, profiles, changes = worker
-    saved(background, changes, crew("U1", "America/Denver"))
-    assert profiles.get(ctx, TEAM, "U1").tz == "America/Denver"
+    ctx, profiles, changes = holding_denver(worker, background)
     first_session = changes.session
 
     real_redis.client_kill_filter(_type="pubsub")  # a saved profile's message could be lost now
