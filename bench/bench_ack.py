@@ -23,8 +23,8 @@ for its own (user, date), so none overlaps.
   (DATABASE_URL on a closed port, after migrating); Zoho hanging (a sink whose push blocks);
   and both at once. Redis is emptied (jobs re-cached) before each, so no backlog carries over.
   Last, the machine's floor: the same ``HttpServer`` (uvicorn) answering every request with a
-  constant ephemeral reply, no Slack app behind it; the ack's p50 over this row is the part of
-  the figure that is crewclock's, which varies far less between machines than either figure.
+  constant ephemeral reply, no Slack app behind it; what the ack's p50 has above this row's is the
+  part of the figure that is crewclock's, which varies far less between machines than either figure.
   And a shift's end as it comes in service: every request from a different crew member, known
   only from Redis (an earlier day's profile and DM channel), so each ack also reads the profile.
 
@@ -329,6 +329,11 @@ def known_from_an_earlier_day(users: Sequence[str]) -> None:
 Request = tuple[bytes, dict[str, str]]
 
 
+def crew_member(tag: str, i: int) -> str:
+    """The Slack user id of crew member ``i`` of a run tagged ``tag``."""
+    return f"U{tag}{i:05d}"
+
+
 def quick_entries(tag: str, n: int, users: int, *, first_day: int = 0) -> list[Request]:
     """``n`` signed quick entries by ``users`` crew members, one per (user, date), dates from
     ``first_day`` days ago backwards (users cycle first, so dates stay recent)."""
@@ -337,7 +342,7 @@ def quick_entries(tag: str, n: int, users: int, *, first_day: int = 0) -> list[R
     today = date.today()
     requests = []
     for i in range(n):
-        user, day = f"U{tag}{i % users:05d}", today - timedelta(days=(first_day + i // users) % DAYS)
+        user, day = crew_member(tag, i % users), today - timedelta(days=(first_day + i // users) % DAYS)
         body = slash_command_body(
             text=f"{day.isoformat()} 7-3:30 lunch 30 job 1042 -- bench", user_id=user, team_id=TEAM
         )
@@ -410,7 +415,7 @@ def main_run(args: argparse.Namespace) -> int:
                     # A shift's end: each crew member logs once, known from an earlier day (profile and
                     # DM channel in Redis), so the worker holds none of them in memory.
                     requests = quick_entries(f"F{index}", n, n)
-                    known_from_an_earlier_day([f"UF{index}{i:05d}" for i in range(n)])
+                    known_from_an_earlier_day([crew_member(f"F{index}", i) for i in range(n)])
                 else:
                     # Warm-up, not counted: every crew member logs once (their profile and DM get cached).
                     in_child(open_loop, port, quick_entries(f"S{index}", CREW, CREW, first_day=DAYS - 1), args.rate)
