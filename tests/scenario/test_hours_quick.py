@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.context import SlackUser
+from bot.listeners.commands import hours
+from bot.listeners.commands.hours import save_profile
 from core.domain.clock import today_in
+from tests.fakes.slack_api import TEAM_ID
 from tests.fakes.slack_requests import USER_ID, slash_command_body
 from tests.scenario.conftest import (
     RunningBot,
@@ -79,6 +84,47 @@ def test_after_the_first_entry_the_users_slack_time_zone_decides_today(bot: Runn
     days = sorted(e.work_date for e in entries_of(bot))
     assert days == sorted([today_in(ZoneInfo("UTC")), today_in(ZoneInfo(zone))])
     assert days[0] != days[1]
+
+
+class _ClockHoursAhead:
+    """Stands in for ``time`` inside ``bot.listeners.commands.hours``: real time plus ``ahead`` seconds."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.ahead
+
+    def time(self) -> float:
+        return time.time() + self.ahead
+
+
+def test_a_crew_member_back_hours_later_is_answered_from_memory_until_a_process_saves_their_profile(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ack holds a returning user's time zone while subscribed to saved profiles (bot.profile_changes):
+    no Redis read hours later, yet a profile saved by any process replaces it at once."""
+    held_zone, moved_zone = "Pacific/Pago_Pago", "Pacific/Kiritimati"  # 25 hours apart: never the same date
+    clock = _ClockHoursAhead()
+    monkeypatch.setattr(hours, "time", clock)
+    bot.slack.set_user(USER_ID, tz=held_zone)
+
+    def saved_elsewhere(zone: str) -> None:  # as the background process's daily refresh does
+        save_profile(bot.services.redis, SlackUser(USER_ID, TEAM_ID, "Pat", "pat@example.com", zone))
+        time.sleep(0.5)  # word of the save reaches the bot's subscription
+
+    saved_elsewhere(held_zone)
+    quick(bot, "1-2a job 1042")  # the ack reads the profile from Redis and holds it
+    bot.services.redis.set(  # changed without a word: no crewclock process does this
+        f"slack:known:{TEAM_ID}:{USER_ID}", json.dumps([moved_zone, "pat@example.com", int(clock.time())])
+    )
+    clock.ahead = 6 * 3600  # back at the end of the shift, long past the old five-minute memory
+    quick(bot, "3-4a job 1042")
+    saved_elsewhere(moved_zone)
+    quick(bot, "5-6a job 1042")
+
+    days = [e.work_date for e in sorted(entries_of(bot), key=lambda e: e.start_time)]
+    assert days == [today_in(ZoneInfo(held_zone))] * 2 + [today_in(ZoneInfo(moved_zone))]
 
 
 @pytest.mark.parametrize(
