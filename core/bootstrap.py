@@ -15,6 +15,7 @@ from core.approvals import WeekApprovals
 from core.catalog import JobCatalog
 from core.doctor import redis_config_checks
 from core.domain.rules import day_number
+from core.hot.changes import Changes
 from core.hot.store import HotStore, StorageUnavailable
 from core.ops.metrics import Metrics
 from core.ops.sink_health import SinkHealthBoard
@@ -73,6 +74,7 @@ class Services:
     jobs: JobCatalog
     scheduler: BackgroundScheduler
     approvals: WeekApprovals
+    changes: Changes  # word of other processes' changes to what this one holds in memory
     metrics: Metrics = field(default_factory=Metrics)
     sink_health: SinkHealthBoard | None = None  # each sink's last success and error, in Redis
     extra_closers: list[Any] = field(default_factory=list)
@@ -88,6 +90,7 @@ class Services:
             for check in redis_config_checks(self.redis):
                 if not check.ok:
                     log.warning("%s: %s", check.name, check.detail)
+        self.changes.start()  # before the job list is read below: from then on it can be held
         self.hot.mark_fresh(day_number(datetime.now(UTC).date()))
         try:  # a fresh Redis gets the approved weeks' locks back (the sweeps retry if this fails)
             self.approvals.reload_if_fresh()
@@ -107,6 +110,7 @@ class Services:
         left = self.sync.shutdown(self.settings.shutdown_deadline_s)
         if left:
             log.warning("%d sync attempts still running at shutdown; their entries stay pending", left)
+        self.changes.stop()
         for close in self.extra_closers:
             close()
 
@@ -155,9 +159,21 @@ def build_services(
     engine.add_outcome_listener(metrics.on_outcomes)
     engine.add_outcome_listener(board.on_outcomes)
     metrics.watch_redis(hot, board, [sink.name for sink in sinks])
-    jobs = JobCatalog(sql, client)
+    changes = Changes(client)
+    jobs = JobCatalog(sql, client, changes)
     services = Services(
-        settings, client, hot, sql, engine, entries, jobs, scheduler, approvals, metrics=metrics, sink_health=board
+        settings,
+        client,
+        hot,
+        sql,
+        engine,
+        entries,
+        jobs,
+        scheduler,
+        approvals,
+        changes,
+        metrics=metrics,
+        sink_health=board,
     )
     close_zoho = getattr(zoho, "close", None)
     if close_zoho is not None:

@@ -10,13 +10,15 @@ from collections.abc import Sequence
 import redis
 
 from core.domain.jobs import Job, match_jobs
+from core.hot.changes import Changes, announce
 from core.hot.store import StorageUnavailable
 from core.sql.store import SqlStore
 
 log = logging.getLogger(__name__)
 
 JOBS_KEY = "jobs"
-JOBS_FRESH_S = 5.0
+JOBS_FRESH_S = 5.0  # how long a list read is trusted when no subscription vouches for it
+JOBS_TOPIC = "jobs"  # core.hot.changes: the job list in Redis was rewritten
 
 
 class CatalogUnavailable(StorageUnavailable):
@@ -28,25 +30,53 @@ class JobCatalog:
 
     Postgres is read only when the Redis copy is missing (a fresh or wiped Redis); the last
     list this process saw stays in memory, so a cold Redis and a down Postgres together
-    still leave the jobs known.
+    still leave the jobs known. With ``changes``, a list read while subscribed is used for as
+    long as that subscription lasts (every rewrite of the Redis copy is announced); otherwise
+    for ``JOBS_FRESH_S``.
     """
 
-    def __init__(self, sql: SqlStore, client: redis.Redis) -> None:
+    def __init__(self, sql: SqlStore, client: redis.Redis, changes: Changes | None = None) -> None:
         self._sql = sql
         self._redis = client
+        self._changes = changes
         self._last_known: list[Job] = []
         self._read_at = float("-inf")  # when _last_known was last read from Redis or Postgres
+        self._session = 0  # the subscription that vouches for _last_known; 0: none
+        if changes is not None:
+            changes.on(JOBS_TOPIC, self._rewritten_elsewhere)
+
+    def _rewritten_elsewhere(self, key: str) -> None:
+        self._session, self._read_at = 0, float("-inf")  # keep _last_known: the fallback if nothing can be read
+
+    def _held(self) -> bool:
+        changes = self._changes
+        if self._session and changes is not None and self._session == changes.session:
+            return True
+        return time.monotonic() - self._read_at < JOBS_FRESH_S
+
+    def _hold(self, jobs: list[Job], session: int, generation: int) -> list[Job]:
+        """Keep ``jobs``, read while ``session`` and ``generation`` held, as this process's list."""
+        self._last_known, self._read_at, self._session = jobs, time.monotonic(), session
+        changes = self._changes
+        if changes is not None and changes.generation(JOBS_TOPIC) != generation:
+            self._session, self._read_at = 0, float("-inf")  # a rewrite crossed the read: read again next time
+        return jobs
+
+    def _vouching(self) -> tuple[int, int]:
+        changes = self._changes
+        return (changes.session, changes.generation(JOBS_TOPIC)) if changes is not None else (0, 0)
 
     def refresh_cache(self) -> list[Job]:
         """Copy the jobs from Postgres to Redis (and this process's memory)."""
+        session, generation = self._vouching()
         jobs = self._sql.list_jobs(include_inactive=True)
         pipe = self._redis.pipeline()
         pipe.delete(JOBS_KEY)
         if jobs:
             pipe.hset(JOBS_KEY, mapping={j.id: json.dumps([j.name, j.active, j.zoho_job_id]) for j in jobs})
+        announce(pipe, JOBS_TOPIC)  # every process drops the list it held
         pipe.execute()
-        self._last_known, self._read_at = jobs, time.monotonic()
-        return jobs
+        return self._hold(jobs, session, generation)  # (our own word, when it comes, drops it too: one read)
 
     def all_jobs(self) -> list[Job]:
         """Every job, active or not, by name.
@@ -55,11 +85,12 @@ class JobCatalog:
             CatalogUnavailable: Redis has no copy, Postgres cannot be read, and this
                 process has never seen the list.
         """
-        # Every quick entry and job select asks: a few seconds' memory keeps that read (and
-        # decoding every job) off the ack path. Changes made here refresh it at once; other
-        # processes see them within JOBS_FRESH_S.
-        if self._last_known and time.monotonic() - self._read_at < JOBS_FRESH_S:
+        # Every quick entry and job select asks: memory keeps that read (and decoding every job)
+        # off the ack path. Changes made here refresh it at once; other processes drop theirs
+        # when they hear of it (core.hot.changes), or within JOBS_FRESH_S when not subscribed.
+        if self._last_known and self._held():
             return self._last_known
+        session, generation = self._vouching()
         raw = self._redis.hgetall(JOBS_KEY)
         if not raw:
             try:
@@ -73,8 +104,7 @@ class JobCatalog:
         for key, value in raw.items():
             name, active, zoho = json.loads(value)
             jobs.append(Job(key.decode() if isinstance(key, bytes) else key, name, active, zoho))
-        self._last_known, self._read_at = sorted(jobs, key=lambda j: j.name.lower()), time.monotonic()
-        return self._last_known
+        return self._hold(sorted(jobs, key=lambda j: j.name.lower()), session, generation)
 
     def active_jobs(self) -> list[Job]:
         return [j for j in self.all_jobs() if j.active]

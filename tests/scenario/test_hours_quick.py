@@ -102,7 +102,7 @@ class _ClockHoursAhead:
 def test_a_crew_member_back_hours_later_is_answered_from_memory_until_a_process_saves_their_profile(
     bot: RunningBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The ack holds a returning user's time zone while subscribed to saved profiles (bot.profile_changes):
+    """The ack holds a returning user's time zone while subscribed to other processes' changes (core.hot.changes):
     no Redis read hours later, yet a profile saved by any process replaces it at once."""
     held_zone, moved_zone = "Pacific/Pago_Pago", "Pacific/Kiritimati"  # 25 hours apart: never the same date
     clock = _ClockHoursAhead()

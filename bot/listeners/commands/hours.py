@@ -25,13 +25,13 @@ from bot.errors import NOT_SAVED
 from bot.listeners import own_actor
 from bot.listeners.views.entry_modal import after_save, open_entry_modal, prefill_from_quick, zone_named
 from bot.lru import Lru
-from bot.profile_changes import ProfileChanges, announce
 from bot.views.confirmation import summary_line
 from bot.views.entry_modal import FIELDS, ModalMetadata, ambiguous_job_notice, missing_job_notice
 from core.domain.clock import today_in
 from core.domain.entry import EntryDraft
 from core.domain.jobs import match_jobs, resolve_quick_entry
 from core.domain.quick_entry import QUICK_ENTRY_HELP, QuickEntryError, is_help, parse_quick_entry
+from core.hot.changes import Changes, announce
 from core.service import EntryValidationError, StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ KNOWN_PROFILE_TTL_S = 30 * 86400
 PROFILE_REFRESH_S = 86400  # look the profile up again (lazily) once a day: time zones change rarely
 PROFILE_MEMORY_S = 300.0  # how long an ack trusts a held profile when no subscription vouches for it
 PROFILES_IN_MEMORY = 50_000
+PROFILE_TOPIC = "profile"  # core.hot.changes: a user's profile was saved ("team:user")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,7 @@ def save_profile(client: redis.Redis, user: SlackUser) -> None:
         json.dumps([user.tz, user.email, int(time.time())]),
         ex=KNOWN_PROFILE_TTL_S,
     )
-    announce(pipe, user.team_id, user.user_id)  # processes holding the old one drop it
+    announce(pipe, PROFILE_TOPIC, f"{user.team_id}:{user.user_id}")  # processes holding the old one drop it
     pipe.execute()
 
 
@@ -100,26 +101,30 @@ def remember_profile(ctx: BotContext, user: SlackUser) -> None:
 class _Held:
     profile: KnownProfile
     read_at: float  # time.monotonic()
-    session: int  # the ProfileChanges subscription that vouches for it; 0: none
+    session: int  # the Changes subscription that vouches for it; 0: none
 
 
 class RecentProfiles:
     """Profiles this process has read or refreshed: the ack skips Redis for them.
 
-    With :meth:`listen`, a profile read while subscribed to saved profiles is held for as
-    long as that subscription lasts (any process saving the user's profile makes this one
-    drop it); otherwise for ``PROFILE_MEMORY_S``, within which another process's refresh (a
-    changed time zone, rare) reaches this one. Bounded: the least recently used go first.
+    Following :class:`core.hot.changes.Changes`, a profile read while subscribed is held for as
+    long as that subscription lasts (any process saving the user's profile makes this one drop
+    it); otherwise for ``PROFILE_MEMORY_S``, within which another process's refresh (a changed
+    time zone, rare) reaches this one. Bounded: the least recently used go first.
     """
 
     def __init__(self, capacity: int = PROFILES_IN_MEMORY) -> None:
         self._held: Lru[tuple[str, str], _Held] = Lru(capacity)
-        self._changes: ProfileChanges | None = None
+        self._changes: Changes | None = None
 
-    def listen(self, client: redis.Redis) -> ProfileChanges:
-        """Subscribe to saved profiles (a thread); the caller stops it."""
-        self._changes = ProfileChanges(client, lambda team_id, user_id: self._held.drop((team_id, user_id)))
-        return self._changes.start()
+    def follow(self, changes: Changes) -> None:
+        """Drop a held profile whenever any process saves that user's."""
+        self._changes = changes
+        changes.on(PROFILE_TOPIC, self._saved_elsewhere)
+
+    def _saved_elsewhere(self, key: str) -> None:
+        team_id, _, user_id = key.partition(":")
+        self._held.drop((team_id, user_id))
 
     def get(self, ctx: BotContext, team_id: str, user_id: str) -> KnownProfile:
         key = (team_id, user_id)
@@ -130,11 +135,11 @@ class RecentProfiles:
             or time.monotonic() - held.read_at < PROFILE_MEMORY_S
         ):
             return held.profile
-        session, generation = (changes.session, changes.generation) if changes is not None else (0, 0)
+        session, generation = (changes.session, changes.generation(PROFILE_TOPIC)) if changes else (0, 0)
         profile = known_profile(ctx, team_id, user_id)
         if profile.known:
             self._held.put(key, _Held(profile, time.monotonic(), session))
-            if changes is not None and changes.generation != generation:
+            if changes is not None and changes.generation(PROFILE_TOPIC) != generation:
                 self._held.drop(key)  # a save crossed this read: what was read may be the older one
         return profile
 
@@ -162,7 +167,7 @@ def _ephemeral(text: str) -> dict[str, str]:
 
 def register(app: App, ctx: BotContext) -> None:
     profiles = RecentProfiles()  # one per app, like the listeners using it
-    ctx.services.extra_closers.append(profiles.listen(ctx.services.redis).stop)
+    profiles.follow(ctx.services.changes)
 
     def answer(body: dict[str, Any]) -> dict[str, str] | None:
         """The ack of one ``/hours``: what Slack shows the user (None: nothing); its follow-up queued.
