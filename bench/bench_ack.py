@@ -269,7 +269,7 @@ def _stop(process: subprocess.Popen[str]) -> None:
 # -- the load -----------------------------------------------------------------------------------
 
 
-def fresh_database() -> str:
+def fresh_database(jobs: Sequence[Job] = JOBS) -> str:
     admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
@@ -278,7 +278,7 @@ def fresh_database() -> str:
     url = f"{PG_SERVER}/{PG_DB}"
     engine = make_engine(url)
     SqlStore(engine).migrate()
-    JobCatalog(SqlStore(engine), redis.Redis.from_url(REDIS_URL)).upsert(JOBS)
+    JobCatalog(SqlStore(engine), redis.Redis.from_url(REDIS_URL)).upsert(jobs)
     engine.dispose()
     return url
 

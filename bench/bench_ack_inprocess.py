@@ -21,7 +21,11 @@ instead of returning the entry sent, ``codec.round_trips``), ``form`` (``urllib.
 instead of ``bot.fast_lane.form_fields``), ``hold`` (hand-offs put on the queue during the ack
 instead of once its answer is sent, ``bot.offload.holding``), ``profile-memory`` (every ack reads
 the user's profile from Redis, as it did for a crew member back after more than five minutes,
-instead of holding it while subscribed to saved profiles, ``bot.profile_changes``).
+instead of holding it while subscribed to other processes' changes, ``core.hot.changes``),
+``job-memory`` (every ack reads the job list from Redis and decodes it, as it did after five
+seconds, instead of holding it while subscribed).
+
+``--jobs``: how many active jobs the company has (the quick entries name job 1042 of them).
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ from bot.listeners.commands.hours import remember_profile
 from bot.offload import send_from_here
 from bot.server import AsgiApp, make_asgi_app
 from core.bootstrap import build_services
+from core.catalog import JobCatalog
+from core.domain.jobs import Job
 from core.hot import codec
 from core.hot.store import HotStore
 from tests.fakes.slack_api import FakeSlack
@@ -52,6 +58,7 @@ from tests.fakes.slack_api import FakeSlack
 # The code as it is, put back after each turn with a change undone.
 RUN_RECORD, ROUND_TRIPS, FORM_FIELDS = HotStore._run_record, codec.round_trips, fast_lane.form_fields
 HELD_PROFILE = hours.RecentProfiles.get
+HELD_JOBS = JobCatalog._held
 
 
 def _through_redis_py(self: HotStore, args: list[Any]) -> Any:
@@ -94,12 +101,17 @@ def undo_profile_memory(undone: bool, apps: Apps) -> None:
     hours.RecentProfiles.get = _profile_from_redis if undone else HELD_PROFILE  # type: ignore[method-assign]
 
 
+def undo_job_memory(undone: bool, apps: Apps) -> None:
+    JobCatalog._held = (lambda self: False) if undone else HELD_JOBS  # type: ignore[method-assign]
+
+
 CHANGES: dict[str, Callable[[bool, Apps], None]] = {
     "redis-call": undo_redis_call,
     "decode": undo_decode,
     "form": undo_form,
     "hold": undo_hold,
     "profile-memory": undo_profile_memory,
+    "job-memory": undo_job_memory,
 }
 
 
@@ -147,9 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=8000, help="measured requests (half A, half B)")
     parser.add_argument("--batch", type=int, default=250, help="requests per turn")
     parser.add_argument("--rate", type=float, default=0.0, help="requests per second (0: back to back)")
+    parser.add_argument("--jobs", type=int, default=len(bench_ack.JOBS), help="active jobs in the catalogue")
     args = parser.parse_args(argv)
 
-    database_url = bench_ack.fresh_database()
+    extra = [Job(str(5000 + i), f"{i} Harbor View Lane Repaint", True) for i in range(args.jobs - len(bench_ack.JOBS))]
+    database_url = bench_ack.fresh_database([*bench_ack.JOBS, *extra])
     bench_ack.reset_redis(database_url)
     slack = FakeSlack(team_id=bench_ack.TEAM).start()
     settings = bench_ack.bench_settings(argparse.Namespace(database_url=database_url, slack_api_url=slack.base_url))
@@ -189,7 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         slack.stop()
 
     pace = f"paced at {args.rate:.0f}/s" if args.rate else "back to back"
-    print(f"{machine()}; {len(times[False])} + {len(times[True])} requests {pace}, in turns of {args.batch}")
+    print(f"{machine()}; {len(times[False])} + {len(times[True])} requests {pace}, in turns of {args.batch};")
+    print(f"{args.jobs} active jobs")
     print(f"| --compare {args.compare} | as it is (A) | undone (B) | B/A |")
     print("|---|---|---|---|")
     for label, pick, stat in (
