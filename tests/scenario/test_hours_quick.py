@@ -12,7 +12,9 @@ import pytest
 from bot.context import SlackUser
 from bot.listeners.commands import hours
 from bot.listeners.commands.hours import save_profile
+from core.catalog import JobCatalog
 from core.domain.clock import today_in
+from core.domain.jobs import Job
 from tests.fakes.slack_api import TEAM_ID
 from tests.fakes.slack_requests import USER_ID, slash_command_body
 from tests.scenario.conftest import (
@@ -125,6 +127,16 @@ def test_a_crew_member_back_hours_later_is_answered_from_memory_until_a_process_
 
     days = [e.work_date for e in sorted(entries_of(bot), key=lambda e: e.start_time)]
     assert days == [today_in(ZoneInfo(held_zone))] * 2 + [today_in(ZoneInfo(moved_zone))]
+
+
+def test_a_job_another_process_adds_can_be_logged_at_once(bot: RunningBot) -> None:
+    """`crewclock jobs import`, or /crewclock jobs answered by another process, rewrites the Redis copy
+    of the job list and says so (core.hot.changes): the ack's held list makes way at once."""
+    assert quick(bot, "6-7a job 1042").startswith("Logged 1.0 h")  # the ack reads the job list and holds it
+    JobCatalog(bot.services.sql, bot.services.redis).upsert([Job("3001", "Maple Court Exterior")])  # elsewhere
+    time.sleep(0.5)  # word of it reaches the bot's subscription
+
+    assert quick(bot, "8-9a maple court").startswith("Logged 1.0 h · Maple Court Exterior")
 
 
 @pytest.mark.parametrize(
