@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import redis
 
 from core.domain.jobs import Job, match_jobs
-from core.hot.changes import Changes, announce
+from core.hot.changes import Changes, Stamp, Trust, announce
 from core.hot.store import StorageUnavailable
 from core.sql.store import SqlStore
 
@@ -38,37 +38,24 @@ class JobCatalog:
     def __init__(self, sql: SqlStore, client: redis.Redis, changes: Changes | None = None) -> None:
         self._sql = sql
         self._redis = client
-        self._changes = changes
-        self._last_known: list[Job] = []
-        self._read_at = float("-inf")  # when _last_known was last read from Redis or Postgres
-        self._session = 0  # the subscription that vouches for _last_known; 0: none
+        self._last_known: list[Job] = []  # kept as the fallback even when no longer trusted
+        self._trust = Trust(changes, JOBS_TOPIC, JOBS_FRESH_S, clock=lambda: time.monotonic())
+        self._read: Stamp | None = None  # when _last_known was read, if it may still be used
         if changes is not None:
             changes.on(JOBS_TOPIC, self._rewritten_elsewhere)
 
     def _rewritten_elsewhere(self, key: str) -> None:
-        self._session, self._read_at = 0, float("-inf")  # keep _last_known: the fallback if nothing can be read
+        self._read = None
 
-    def _held(self) -> bool:
-        changes = self._changes
-        if self._session and changes is not None and self._session == changes.session:
-            return True
-        return time.monotonic() - self._read_at < JOBS_FRESH_S
-
-    def _hold(self, jobs: list[Job], session: int, generation: int) -> list[Job]:
-        """Keep ``jobs``, read while ``session`` and ``generation`` held, as this process's list."""
-        self._last_known, self._read_at, self._session = jobs, time.monotonic(), session
-        changes = self._changes
-        if changes is not None and changes.generation(JOBS_TOPIC) != generation:
-            self._session, self._read_at = 0, float("-inf")  # a rewrite crossed the read: read again next time
+    def _hold(self, jobs: list[Job], read: Stamp) -> list[Job]:
+        """Keep ``jobs`` as this process's list (trusted unless a rewrite crossed the read)."""
+        self._last_known, self._read = jobs, read
+        self._read = self._trust.after_read(read)  # after storing: a rewrite heard of now is not missed
         return jobs
-
-    def _vouching(self) -> tuple[int, int]:
-        changes = self._changes
-        return (changes.session, changes.generation(JOBS_TOPIC)) if changes is not None else (0, 0)
 
     def refresh_cache(self) -> list[Job]:
         """Copy the jobs from Postgres to Redis (and this process's memory)."""
-        session, generation = self._vouching()
+        read = self._trust.before_read()
         jobs = self._sql.list_jobs(include_inactive=True)
         pipe = self._redis.pipeline()
         pipe.delete(JOBS_KEY)
@@ -76,7 +63,7 @@ class JobCatalog:
             pipe.hset(JOBS_KEY, mapping={j.id: json.dumps([j.name, j.active, j.zoho_job_id]) for j in jobs})
         announce(pipe, JOBS_TOPIC)  # every process drops the list it held
         pipe.execute()
-        return self._hold(jobs, session, generation)  # (our own word, when it comes, drops it too: one read)
+        return self._hold(jobs, read)  # (our own word, when it comes, drops it too: one read)
 
     def all_jobs(self) -> list[Job]:
         """Every job, active or not, by name.
@@ -88,9 +75,9 @@ class JobCatalog:
         # Every quick entry and job select asks: memory keeps that read (and decoding every job)
         # off the ack path. Changes made here refresh it at once; other processes drop theirs
         # when they hear of it (core.hot.changes), or within JOBS_FRESH_S when not subscribed.
-        if self._last_known and self._held():
+        if self._last_known and self._trust.holds(self._read):
             return self._last_known
-        session, generation = self._vouching()
+        read = self._trust.before_read()
         raw = self._redis.hgetall(JOBS_KEY)
         if not raw:
             try:
@@ -104,7 +91,7 @@ class JobCatalog:
         for key, value in raw.items():
             name, active, zoho = json.loads(value)
             jobs.append(Job(key.decode() if isinstance(key, bytes) else key, name, active, zoho))
-        return self._hold(sorted(jobs, key=lambda j: j.name.lower()), session, generation)
+        return self._hold(sorted(jobs, key=lambda j: j.name.lower()), read)
 
     def active_jobs(self) -> list[Job]:
         return [j for j in self.all_jobs() if j.active]

@@ -19,6 +19,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import redis
 
@@ -108,3 +109,53 @@ class Changes:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """When a value was read from Redis, and under which subscription (see :class:`Trust`)."""
+
+    at: float  # the holder's monotonic clock
+    session: int  # the subscription that vouches for the value; 0: none
+    generation: int
+
+
+class Trust:
+    """The one rule for a value of ``topic`` held in memory after reading it from Redis.
+
+    It may be used while the subscription it was read under still lives (any change would have
+    been heard of), or else for ``max_age_s``; a change heard of during the read means it may be
+    the older value, so it is not held at all. ``changes`` None: the age rule alone.
+    ``clock``: the holder's monotonic clock (its tests move it).
+    """
+
+    def __init__(self, changes: Changes | None, topic: str, max_age_s: float, clock: Callable[[], float]) -> None:
+        self._changes = changes
+        self._topic = topic
+        self._max_age_s = max_age_s
+        self._clock = clock
+
+    def before_read(self) -> Stamp:
+        changes = self._changes
+        if changes is None:
+            return Stamp(self._clock(), 0, 0)
+        return Stamp(self._clock(), changes.session, changes.generation(self._topic))
+
+    def after_read(self, stamp: Stamp) -> Stamp | None:
+        """``stamp`` if what was read may be held; None when a change crossed the read."""
+        changes = self._changes
+        if changes is not None and changes.generation(self._topic) != stamp.generation:
+            return None
+        return stamp
+
+    def recent(self) -> Stamp:
+        """For a value this process has just written itself: held for ``max_age_s``."""
+        return Stamp(self._clock(), 0, 0)
+
+    def holds(self, stamp: Stamp | None) -> bool:
+        if stamp is None:
+            return False
+        changes = self._changes
+        if stamp.session and changes is not None and stamp.session == changes.session:
+            return True
+        return self._clock() - stamp.at < self._max_age_s

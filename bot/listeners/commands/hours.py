@@ -31,7 +31,7 @@ from core.domain.clock import today_in
 from core.domain.entry import EntryDraft
 from core.domain.jobs import match_jobs, resolve_quick_entry
 from core.domain.quick_entry import QUICK_ENTRY_HELP, QuickEntryError, is_help, parse_quick_entry
-from core.hot.changes import Changes, announce
+from core.hot.changes import Changes, Stamp, Trust, announce
 from core.service import EntryValidationError, StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -97,29 +97,27 @@ def remember_profile(ctx: BotContext, user: SlackUser) -> None:
         log.warning("could not cache the profile of %s: %s", user.user_id, exc)
 
 
-@dataclass(frozen=True, slots=True)
-class _Held:
-    profile: KnownProfile
-    read_at: float  # time.monotonic()
-    session: int  # the Changes subscription that vouches for it; 0: none
-
-
 class RecentProfiles:
     """Profiles this process has read or refreshed: the ack skips Redis for them.
 
     Following :class:`core.hot.changes.Changes`, a profile read while subscribed is held for as
     long as that subscription lasts (any process saving the user's profile makes this one drop
     it); otherwise for ``PROFILE_MEMORY_S``, within which another process's refresh (a changed
-    time zone, rare) reaches this one. Bounded: the least recently used go first.
+    time zone, rare) reaches this one (:class:`core.hot.changes.Trust`). Bounded: the least
+    recently used go first.
     """
 
     def __init__(self, capacity: int = PROFILES_IN_MEMORY) -> None:
-        self._held: Lru[tuple[str, str], _Held] = Lru(capacity)
-        self._changes: Changes | None = None
+        self._held: Lru[tuple[str, str], tuple[KnownProfile, Stamp]] = Lru(capacity)
+        self._trust = self._trusting(None)
+
+    @staticmethod
+    def _trusting(changes: Changes | None) -> Trust:
+        return Trust(changes, PROFILE_TOPIC, PROFILE_MEMORY_S, clock=lambda: time.monotonic())
 
     def follow(self, changes: Changes) -> None:
         """Drop a held profile whenever any process saves that user's."""
-        self._changes = changes
+        self._trust = self._trusting(changes)
         changes.on(PROFILE_TOPIC, self._saved_elsewhere)
 
     def _saved_elsewhere(self, key: str) -> None:
@@ -128,25 +126,21 @@ class RecentProfiles:
 
     def get(self, ctx: BotContext, team_id: str, user_id: str) -> KnownProfile:
         key = (team_id, user_id)
-        changes = self._changes
         held = self._held.get(key)
-        if held is not None and (
-            (held.session and changes is not None and held.session == changes.session)
-            or time.monotonic() - held.read_at < PROFILE_MEMORY_S
-        ):
-            return held.profile
-        session, generation = (changes.session, changes.generation(PROFILE_TOPIC)) if changes else (0, 0)
+        if held is not None and self._trust.holds(held[1]):
+            return held[0]
+        read = self._trust.before_read()
         profile = known_profile(ctx, team_id, user_id)
         if profile.known:
-            self._held.put(key, _Held(profile, time.monotonic(), session))
-            if changes is not None and changes.generation(PROFILE_TOPIC) != generation:
+            self._held.put(key, (profile, read))
+            if self._trust.after_read(read) is None:
                 self._held.drop(key)  # a save crossed this read: what was read may be the older one
         return profile
 
     def remember(self, ctx: BotContext, user: SlackUser) -> None:
         remember_profile(ctx, user)
         profile = KnownProfile(user.tz, user.email, known=True, seen_at=time.time())
-        self._held.put((user.team_id, user.user_id), _Held(profile, time.monotonic(), 0))
+        self._held.put((user.team_id, user.user_id), (profile, self._trust.recent()))
 
 
 def command_text(body: dict[str, Any]) -> str:
