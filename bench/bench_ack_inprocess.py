@@ -49,16 +49,16 @@ from bot.listeners.commands.hours import remember_profile
 from bot.offload import send_from_here
 from bot.server import AsgiApp, make_asgi_app
 from core.bootstrap import build_services
-from core.catalog import JobCatalog
+from core.catalog import JOBS_TOPIC
 from core.domain.jobs import Job
 from core.hot import codec
+from core.hot.changes import Stamp, Trust
 from core.hot.store import HotStore
 from tests.fakes.slack_api import FakeSlack
 
 # The code as it is, put back after each turn with a change undone.
 RUN_RECORD, ROUND_TRIPS, FORM_FIELDS = HotStore._run_record, codec.round_trips, fast_lane.form_fields
-HELD_PROFILE = hours.RecentProfiles.get
-HELD_JOBS = JobCatalog._held
+HOLDS = Trust.holds
 
 
 def _through_redis_py(self: HotStore, args: list[Any]) -> Any:
@@ -93,16 +93,19 @@ def undo_hold(undone: bool, apps: Apps) -> None:
     apps.current = apps.at_once if undone else apps.holding
 
 
-def _profile_from_redis(self: hours.RecentProfiles, ctx: Any, team_id: str, user_id: str) -> hours.KnownProfile:
-    return hours.known_profile(ctx, team_id, user_id)
+def _reading_every_time(topic: str) -> Callable[[Trust, Stamp | None], bool]:
+    def holds(self: Trust, stamp: Stamp | None) -> bool:
+        return False if self.topic == topic else HOLDS(self, stamp)
+
+    return holds
 
 
 def undo_profile_memory(undone: bool, apps: Apps) -> None:
-    hours.RecentProfiles.get = _profile_from_redis if undone else HELD_PROFILE  # type: ignore[method-assign]
+    Trust.holds = _reading_every_time(hours.PROFILE_TOPIC) if undone else HOLDS  # type: ignore[method-assign]
 
 
 def undo_job_memory(undone: bool, apps: Apps) -> None:
-    JobCatalog._held = (lambda self: False) if undone else HELD_JOBS  # type: ignore[method-assign]
+    Trust.holds = _reading_every_time(JOBS_TOPIC) if undone else HOLDS  # type: ignore[method-assign]
 
 
 CHANGES: dict[str, Callable[[bool, Apps], None]] = {
@@ -191,11 +194,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         loop.run_until_complete(send_all(apps, warm_up, 0.0))
         times: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
         undo = CHANGES[args.compare]
-        for turn, start in enumerate(range(0, len(measured), args.batch)):
-            undone = turn % 2 == 1
-            undo(undone, apps)
-            times[undone] += loop.run_until_complete(send_all(apps, measured[start : start + args.batch], args.rate))
-        undo(False, apps)
+        try:
+            for turn, start in enumerate(range(0, len(measured), args.batch)):
+                undone = turn % 2 == 1
+                undo(undone, apps)
+                batch = measured[start : start + args.batch]
+                times[undone] += loop.run_until_complete(send_all(apps, batch, args.rate))
+        finally:
+            undo(False, apps)  # the code as it is, even after a failed request
     finally:
         queue.put(("stop",))
         drainer.join(10)

@@ -131,7 +131,7 @@ class Trust:
 
     def __init__(self, changes: Changes | None, topic: str, max_age_s: float, clock: Callable[[], float]) -> None:
         self._changes = changes
-        self._topic = topic
+        self.topic = topic
         self._max_age_s = max_age_s
         self._clock = clock
 
@@ -139,12 +139,12 @@ class Trust:
         changes = self._changes
         if changes is None:
             return Stamp(self._clock(), 0, 0)
-        return Stamp(self._clock(), changes.session, changes.generation(self._topic))
+        return Stamp(self._clock(), changes.session, changes.generation(self.topic))
 
     def after_read(self, stamp: Stamp) -> Stamp | None:
         """``stamp`` if what was read may be held; None when a change crossed the read."""
         changes = self._changes
-        if changes is not None and changes.generation(self._topic) != stamp.generation:
+        if changes is not None and changes.generation(self.topic) != stamp.generation:
             return None
         return stamp
 
