@@ -31,33 +31,16 @@ from core.catalog import JOBS_FRESH_S, JOBS_KEY, JOBS_TOPIC, JobCatalog
 from core.domain.jobs import Job
 from core.hot.changes import Changes
 from core.sql.store import SqlStore
+from tests.support.clock import MovedClock
 from tests.support.waiting import wait_until
 
 TEAM = "T0CHANGE1"
 DEFAULT_ZONE = "UTC"
 
 
-class Clock:
-    """Stands in for ``time`` inside ``hours``: both clocks move only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 10_000.0
-        self.wall_offset = 0.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def time(self) -> float:
-        return real_time.time() + self.wall_offset
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        self.wall_offset += seconds
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
+def clock(monkeypatch: pytest.MonkeyPatch) -> MovedClock:
+    fake = MovedClock()
     monkeypatch.setattr(hours, "time", fake)
     return fake
 
@@ -115,7 +98,7 @@ def overwrite_silently(client: redis.Redis, user_id: str, tz: str) -> None:
 
 
 def test_a_profile_is_held_past_the_old_five_minutes_while_the_subscription_lives(
-    worker: tuple[Any, RecentProfiles, Changes], background: Any, clock: Clock
+    worker: tuple[Any, RecentProfiles, Changes], background: Any, clock: MovedClock
 ) -> None:
     ctx, profiles, _ = holding_denver(worker, background)
 
@@ -126,7 +109,7 @@ def test_a_profile_is_held_past_the_old_five_minutes_while_the_subscription_live
 
 
 def test_a_profile_saved_by_another_process_replaces_the_held_one_at_once(
-    worker: tuple[Any, RecentProfiles, Changes], background: Any, clock: Clock
+    worker: tuple[Any, RecentProfiles, Changes], background: Any, clock: MovedClock
 ) -> None:
     ctx, profiles, _ = holding_denver(worker, background)
 
@@ -137,7 +120,7 @@ def test_a_profile_saved_by_another_process_replaces_the_held_one_at_once(
 
 
 def test_after_the_subscription_breaks_what_was_held_is_trusted_for_minutes_only(
-    worker: tuple[Any, RecentProfiles, Changes], background: Any, clock: Clock, real_redis: redis.Redis
+    worker: tuple[Any, RecentProfiles, Changes], background: Any, clock: MovedClock, real_redis: redis.Redis
 ) -> None:
     ctx, profiles, changes = holding_denver(worker, background)
     first_session = changes.session
@@ -156,7 +139,7 @@ def test_after_the_subscription_breaks_what_was_held_is_trusted_for_minutes_only
 
 
 def test_a_save_that_crosses_the_read_is_not_held(
-    worker: tuple[Any, RecentProfiles, Changes], background: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    worker: tuple[Any, RecentProfiles, Changes], background: Any, clock: MovedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ctx, profiles, changes = worker
     saved(background, changes, crew("U1", "America/Denver"))
@@ -177,7 +160,7 @@ def test_a_save_that_crosses_the_read_is_not_held(
 
 
 def test_a_long_held_profile_still_gets_its_daily_look_in_slack(
-    worker: tuple[Any, RecentProfiles, Changes], background: Any, clock: Clock
+    worker: tuple[Any, RecentProfiles, Changes], background: Any, clock: MovedClock
 ) -> None:
     ctx, profiles, changes = worker
     saved(background, changes, crew("U1", "America/Denver"))
@@ -195,9 +178,9 @@ def test_a_long_held_profile_still_gets_its_daily_look_in_slack(
 @pytest.fixture
 def worker_jobs(
     redis_url: str, sql: SqlStore, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[JobCatalog, Changes, Clock, redis.Redis]]:
+) -> Iterator[tuple[JobCatalog, Changes, MovedClock, redis.Redis]]:
     """An HTTP worker's job list (its own client and subscription), on a clock the test moves."""
-    clock = Clock()
+    clock = MovedClock()
     monkeypatch.setattr(catalog, "time", clock)
     client = redis.Redis.from_url(redis_url)
     changes = Changes(client)
@@ -223,7 +206,10 @@ def names(jobs: list[Job]) -> list[str]:
 
 
 def test_a_job_list_read_while_subscribed_is_used_past_the_old_five_seconds(
-    worker_jobs: tuple[JobCatalog, Changes, Clock, redis.Redis], sql: SqlStore, redis_url: str, real_redis: redis.Redis
+    worker_jobs: tuple[JobCatalog, Changes, MovedClock, redis.Redis],
+    sql: SqlStore,
+    redis_url: str,
+    real_redis: redis.Redis,
 ) -> None:
     jobs, changes, clock, _ = worker_jobs
     changed_elsewhere(sql, redis_url, changes, [Job("1042", "Smith Residence")])
@@ -236,7 +222,7 @@ def test_a_job_list_read_while_subscribed_is_used_past_the_old_five_seconds(
 
 
 def test_a_job_added_by_another_process_is_in_the_list_at_once(
-    worker_jobs: tuple[JobCatalog, Changes, Clock, redis.Redis], sql: SqlStore, redis_url: str
+    worker_jobs: tuple[JobCatalog, Changes, MovedClock, redis.Redis], sql: SqlStore, redis_url: str
 ) -> None:
     jobs, changes, _, _ = worker_jobs
     changed_elsewhere(sql, redis_url, changes, [Job("1042", "Smith Residence")])
@@ -248,7 +234,7 @@ def test_a_job_added_by_another_process_is_in_the_list_at_once(
 
 
 def test_a_job_change_that_crosses_the_read_makes_the_next_ack_read_again(
-    worker_jobs: tuple[JobCatalog, Changes, Clock, redis.Redis],
+    worker_jobs: tuple[JobCatalog, Changes, MovedClock, redis.Redis],
     sql: SqlStore,
     redis_url: str,
     monkeypatch: pytest.MonkeyPatch,

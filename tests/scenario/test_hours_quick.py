@@ -26,6 +26,7 @@ from tests.scenario.conftest import (
     wait_until,
     zone_off_utc_date,
 )
+from tests.support.clock import MovedClock
 
 
 def quick(bot: RunningBot, text: str, user_id: str = USER_ID) -> str:
@@ -88,26 +89,13 @@ def test_after_the_first_entry_the_users_slack_time_zone_decides_today(bot: Runn
     assert days[0] != days[1]
 
 
-class _ClockHoursAhead:
-    """Stands in for ``time`` inside ``bot.listeners.commands.hours``: real time plus ``ahead`` seconds."""
-
-    def __init__(self) -> None:
-        self.ahead = 0.0
-
-    def monotonic(self) -> float:
-        return time.monotonic() + self.ahead
-
-    def time(self) -> float:
-        return time.time() + self.ahead
-
-
 def test_a_crew_member_back_hours_later_is_answered_from_memory_until_a_process_saves_their_profile(
     bot: RunningBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The ack holds a returning user's time zone while subscribed to other processes' changes (core.hot.changes):
     no Redis read hours later, yet a profile saved by any process replaces it at once."""
     held_zone, moved_zone = "Pacific/Pago_Pago", "Pacific/Kiritimati"  # 25 hours apart: never the same date
-    clock = _ClockHoursAhead()
+    clock = MovedClock()
     monkeypatch.setattr(hours, "time", clock)
     bot.slack.set_user(USER_ID, tz=held_zone)
 
@@ -120,7 +108,7 @@ def test_a_crew_member_back_hours_later_is_answered_from_memory_until_a_process_
     bot.services.redis.set(  # changed without a word: no crewclock process does this
         f"slack:known:{TEAM_ID}:{USER_ID}", json.dumps([moved_zone, "pat@example.com", int(clock.time())])
     )
-    clock.ahead = 6 * 3600  # back at the end of the shift, long past the old five-minute memory
+    clock.advance(6 * 3600)  # back at the end of the shift, long past the old five-minute memory
     quick(bot, "3-4a job 1042")
     saved_elsewhere(moved_zone)
     quick(bot, "5-6a job 1042")

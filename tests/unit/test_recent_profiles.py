@@ -19,30 +19,15 @@ import pytest
 from bot.context import SlackUser
 from bot.listeners.commands import hours
 from bot.listeners.commands.hours import PROFILE_MEMORY_S, RecentProfiles, remember_profile
+from tests.support.clock import MovedClock
 
 TEAM = "T0CREW001"
 DEFAULT_ZONE = "UTC"
 
 
-class Clock:
-    """Stands in for the ``time`` module inside ``hours``: a monotonic clock the test moves, real wall time."""
-
-    def __init__(self) -> None:
-        self.now = 10_000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def time(self) -> float:
-        return real_time.time()
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
+def clock(monkeypatch: pytest.MonkeyPatch) -> MovedClock:
+    fake = MovedClock()
     monkeypatch.setattr(hours, "time", fake)  # this module's clock only
     return fake
 
@@ -65,7 +50,9 @@ def redis_key(user_id: str) -> str:
     return f"slack:known:{TEAM}:{user_id}"
 
 
-def test_a_profile_read_once_is_served_from_memory_even_after_the_redis_key_is_gone(ctx: Any, clock: Clock) -> None:
+def test_a_profile_read_once_is_served_from_memory_even_after_the_redis_key_is_gone(
+    ctx: Any, clock: MovedClock
+) -> None:
     profiles = RecentProfiles()
     stored_elsewhere(ctx, "U1", "America/Denver")
 
@@ -78,7 +65,7 @@ def test_a_profile_read_once_is_served_from_memory_even_after_the_redis_key_is_g
     assert again == first
 
 
-def test_after_profile_memory_s_the_profile_is_read_from_redis_again(ctx: Any, clock: Clock) -> None:
+def test_after_profile_memory_s_the_profile_is_read_from_redis_again(ctx: Any, clock: MovedClock) -> None:
     profiles = RecentProfiles()
     stored_elsewhere(ctx, "U1", "America/Denver")
     assert profiles.get(ctx, TEAM, "U1").tz == "America/Denver"
@@ -93,7 +80,7 @@ def test_after_profile_memory_s_the_profile_is_read_from_redis_again(ctx: Any, c
     assert profiles.get(ctx, TEAM, "U1").tz == "America/New_York"
 
 
-def test_an_unknown_user_is_not_held_so_a_profile_stored_later_is_seen_at_once(ctx: Any, clock: Clock) -> None:
+def test_an_unknown_user_is_not_held_so_a_profile_stored_later_is_seen_at_once(ctx: Any, clock: MovedClock) -> None:
     profiles = RecentProfiles()
 
     unknown = profiles.get(ctx, TEAM, "U1")
@@ -104,7 +91,7 @@ def test_an_unknown_user_is_not_held_so_a_profile_stored_later_is_seen_at_once(c
     assert (known.tz, known.known) == ("Pacific/Honolulu", True)
 
 
-def test_remember_makes_the_new_zone_visible_at_once_and_writes_it_to_redis(ctx: Any, clock: Clock) -> None:
+def test_remember_makes_the_new_zone_visible_at_once_and_writes_it_to_redis(ctx: Any, clock: MovedClock) -> None:
     profiles = RecentProfiles()
     stored_elsewhere(ctx, "U1", "America/Denver")
     assert profiles.get(ctx, TEAM, "U1").tz == "America/Denver"
@@ -118,7 +105,7 @@ def test_remember_makes_the_new_zone_visible_at_once_and_writes_it_to_redis(ctx:
     assert seen == pytest.approx(real_time.time(), abs=60)
 
 
-def test_remember_holds_a_user_never_read_before(ctx: Any, clock: Clock) -> None:
+def test_remember_holds_a_user_never_read_before(ctx: Any, clock: MovedClock) -> None:
     profiles = RecentProfiles()
 
     profiles.remember(ctx, user("U1", "Europe/Lisbon"))
@@ -127,7 +114,7 @@ def test_remember_holds_a_user_never_read_before(ctx: Any, clock: Clock) -> None
     assert profiles.get(ctx, TEAM, "U1").tz == "Europe/Lisbon"
 
 
-def test_past_capacity_the_least_recently_stored_profile_is_dropped(ctx: Any, clock: Clock) -> None:
+def test_past_capacity_the_least_recently_stored_profile_is_dropped(ctx: Any, clock: MovedClock) -> None:
     profiles = RecentProfiles(capacity=2)
     for user_id, tz in (("U1", "America/Denver"), ("U2", "America/Chicago"), ("U3", "Asia/Tokyo")):
         stored_elsewhere(ctx, user_id, tz)
@@ -144,7 +131,7 @@ def test_past_capacity_the_least_recently_stored_profile_is_dropped(ctx: Any, cl
     assert (dropped.tz, dropped.known) == (DEFAULT_ZONE, False)
 
 
-def test_profiles_are_held_per_team(ctx: Any, clock: Clock) -> None:
+def test_profiles_are_held_per_team(ctx: Any, clock: MovedClock) -> None:
     profiles = RecentProfiles()
     stored_elsewhere(ctx, "U1", "America/Denver")
     assert profiles.get(ctx, TEAM, "U1").tz == "America/Denver"
