@@ -39,7 +39,7 @@ class JobCatalog:
         self._sql = sql
         self._redis = client
         self._last_known: list[Job] = []  # kept as the fallback even when no longer trusted
-        self._trust = Trust(changes, JOBS_TOPIC, JOBS_FRESH_S, clock=lambda: time.monotonic())
+        self._trust = Trust(changes, JOBS_TOPIC, lambda: JOBS_FRESH_S, clock=lambda: time.monotonic())
         self._read: Stamp | None = None  # when _last_known was read, if it may still be used
         if changes is not None:
             changes.on(JOBS_TOPIC, self._rewritten_elsewhere)

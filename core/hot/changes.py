@@ -124,12 +124,14 @@ class Trust:
     """The one rule for a value of ``topic`` held in memory after reading it from Redis.
 
     It may be used while the subscription it was read under still lives (any change would have
-    been heard of), or else for ``max_age_s``; a change heard of during the read means it may be
-    the older value, so it is not held at all. ``changes`` None: the age rule alone.
-    ``clock``: the holder's monotonic clock (its tests move it).
+    been heard of), or else for ``max_age_s()`` seconds; a change heard of during the read means it
+    may be the older value, so it is not held at all. ``changes`` None: the age rule alone.
+    ``clock`` and ``max_age_s`` are the holder's, looked up at each use (its tests move and set them).
     """
 
-    def __init__(self, changes: Changes | None, topic: str, max_age_s: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, changes: Changes | None, topic: str, max_age_s: Callable[[], float], clock: Callable[[], float]
+    ) -> None:
         self._changes = changes
         self.topic = topic
         self._max_age_s = max_age_s
@@ -149,7 +151,7 @@ class Trust:
         return stamp
 
     def recent(self) -> Stamp:
-        """For a value this process has just written itself: held for ``max_age_s``."""
+        """For a value this process has just written itself: held for ``max_age_s()`` seconds."""
         return Stamp(self._clock(), 0, 0)
 
     def holds(self, stamp: Stamp | None) -> bool:
@@ -158,4 +160,4 @@ class Trust:
         changes = self._changes
         if stamp.session and changes is not None and stamp.session == changes.session:
             return True
-        return self._clock() - stamp.at < self._max_age_s
+        return self._clock() - stamp.at < self._max_age_s()

@@ -113,7 +113,7 @@ class RecentProfiles:
 
     @staticmethod
     def _trusting(changes: Changes | None) -> Trust:
-        return Trust(changes, PROFILE_TOPIC, PROFILE_MEMORY_S, clock=lambda: time.monotonic())
+        return Trust(changes, PROFILE_TOPIC, lambda: PROFILE_MEMORY_S, clock=lambda: time.monotonic())
 
     def follow(self, changes: Changes) -> None:
         """Drop a held profile whenever any process saves that user's."""
