@@ -141,7 +141,7 @@ class FollowUps:
     """
 
     def __init__(self, pool: Executor, client: WebClient) -> None:
-        self._pool = pool
+        self.pool = pool  # the console swaps in a counting wrapper (bot.console.lazy)
         self._client = client
         self._named: dict[str, Callable[..., None]] = {}
         self.forward: Forward | None = None
@@ -157,4 +157,4 @@ class FollowUps:
             self.run_here(name, **kwargs)
 
     def run_here(self, name: str, **kwargs: Any) -> None:
-        self._pool.submit(self._named[name], client=self._client, **kwargs)
+        self.pool.submit(self._named[name], client=self._client, **kwargs)

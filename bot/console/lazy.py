@@ -1,8 +1,9 @@
 """Knowing when the bot has finished answering: Bolt's lazy listeners, counted as they run.
 
-Bolt starts lazy listeners on its ``ThreadLazyListenerRunner``'s executor. Wrapping that
-executor (it is a public attribute) counts them in and out, so the console can wait for a
-command's whole answer — the DM, the modal, the response_url post — before the next prompt.
+Bolt starts lazy listeners on its ``ThreadLazyListenerRunner``'s executor, and crewclock's own
+follow-ups (``BotContext.follow_ups``) run on the same one. Wrapping it for both counts them in
+and out, so the console can wait for a command's whole answer (the DM, the modal, the response_url
+post) before the next prompt.
 """
 
 from __future__ import annotations
@@ -70,4 +71,9 @@ def count_lazy_listeners(app: App) -> CountingExecutor:
         return runner.executor
     counting = CountingExecutor(runner.executor)
     runner.executor = counting
+    # Follow-ups (a quick entry's modal and DM) go to the same threads without Bolt: count them too,
+    # or the console could show the next prompt (or end) before a form it should ask for opened.
+    ctx = getattr(app, "ctx", None)
+    if ctx is not None:
+        ctx.follow_ups.pool = counting
     return counting

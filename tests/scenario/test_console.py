@@ -14,10 +14,12 @@ import json
 import os
 import subprocess
 import sys
+import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,6 +29,7 @@ from bot.confirmations import message_key
 from bot.console import add_arguments
 from bot.console import main as console_main
 from bot.console.people import TEAM_ID
+from bot.listeners.commands import hours
 from core.bootstrap import Services
 from core.domain.clock import today_in
 from core.domain.entry import TimeEntry
@@ -189,6 +192,24 @@ def test_an_unclear_quick_entry_opens_the_form_prefilled(settings: Settings, db_
     assert "  Start (HH:MM) [07:00]: " in form and "  Notes (optional) [gutters]: " in form
     [entry] = rows(db_url, MARIA)
     assert (entry.job_id, entry.notes, str(entry.total_hours)) == ("3005", "gutters", "8.00")
+
+
+def test_the_session_waits_for_a_slow_follow_up_to_open_its_form(
+    settings: Settings, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quick entry's follow-up (here the form for an unclear job) is counted like Bolt's lazy listeners."""
+    open_form = hours._open_modal
+
+    def slowly(*args: Any, **kwargs: Any) -> None:
+        clock.sleep(0.5)  # users.info or views.open taking a while
+        open_form(*args, **kwargs)
+
+    monkeypatch.setattr(hours, "_open_modal", slowly)
+    run = console(settings, "/hours 7-3:30 lunch 30 -- gutters\n5\n\n\n\n\n\n\n\n")
+
+    assert "Which job was that?" in run.after("maria> /hours 7-3:30 lunch 30 -- gutters\n")
+    [entry] = rows(db_url, MARIA)
+    assert (entry.job_id, entry.notes) == ("3005", "gutters")
 
 
 def test_edit_and_delete_by_clicking_the_confirmations_buttons(settings: Settings, db_url: str) -> None:
